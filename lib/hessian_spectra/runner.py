@@ -1,0 +1,302 @@
+"""Execute the figure catalog with papermill and render the reports (the engine of ``run_all.sh``).
+
+For every run of the catalog (a notebook with its parameters) this
+
+1. executes the notebook with papermill, injecting ``profile`` and ``figures_dir``, into
+   ``reports/<profile>/<paper>/<notebook>.ipynb``;
+2. renders it to HTML beside it (nbconvert);
+3. writes ``reports/<profile>/index.html``: every catalogued figure and table with its thumbnail,
+   settings, profile, the paper's claims, our numbers and the verdicts, and the planned ones listed.
+
+A run whose configuration (notebook contents, parameters, profile, figures folder) is unchanged since
+its last success, and whose outputs exist, is skipped (``--force`` reruns it). A failing notebook is
+reported, its log kept, and the rest still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from .cache import config_hash
+from .catalog import Item, Paper, Run, iter_items, load_catalog, runs
+from .profiles import PROFILE_NAMES
+from .utils import repo_root
+
+
+@dataclass
+class RunResult:
+    """Outcome of one notebook run."""
+
+    run: Run
+    status: str  # "ok" | "cached" | "failed"
+    seconds: float = 0.0
+    executed: Path | None = None
+    html: Path | None = None
+    log: Path | None = None
+    error: str = ""
+
+
+@dataclass
+class Plan:
+    """Where a run of the catalog writes, for one profile."""
+
+    profile: str
+    figures_dir: Path
+    reports_dir: Path
+    timeout: int = 3600
+    force: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def default_figures_dir(profile: str) -> Path:
+    """``figures/`` for ``default`` and ``paper``; ``build/smoke/figures`` for ``smoke``.
+
+    Smoke numbers are never meant to match the paper, so they never overwrite committed figures.
+    """
+    root = repo_root()
+    return root / "build" / "smoke" / "figures" if profile == "smoke" else root / "figures"
+
+
+def _executed_path(run: Run, plan: Plan) -> Path:
+    nb = Path(run.notebook)
+    name = nb.stem + (f"__{config_hash(run.parameters, 8)}" if run.parameters else "")
+    return plan.reports_dir / nb.parent.name / f"{name}.ipynb"
+
+
+def run_config(run: Run, plan: Plan) -> dict[str, Any]:
+    """Everything that determines a run's result, hashed for the skip-if-unchanged check."""
+    source = (repo_root() / run.notebook).read_bytes()
+    return {"notebook": run.notebook, "notebook_sha": config_hash({"b": source.hex()}, 32),
+            "parameters": run.parameters, "profile": plan.profile, "figures_dir": str(plan.figures_dir),
+            **plan.extra}
+
+
+def _outputs_exist(run: Run, plan: Plan) -> bool:
+    for item in run.items:
+        for out in item.outputs:
+            rel = Path(out)
+            rel = rel.relative_to("figures") if rel.parts and rel.parts[0] == "figures" else rel
+            if not (plan.figures_dir / rel).exists():
+                return False
+    return True
+
+
+def execute_run(run: Run, plan: Plan) -> RunResult:
+    """Execute one notebook with papermill in a subprocess; render HTML; keep a log."""
+    executed = _executed_path(run, plan)
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    stamp = executed.with_suffix(".stamp.json")
+    log = executed.with_suffix(".log")
+    html_path = executed.with_suffix(".html")
+    cfg = run_config(run, plan)
+    if (not plan.force and stamp.exists() and executed.exists() and html_path.exists()
+            and json.loads(stamp.read_text()).get("config") == cfg and _outputs_exist(run, plan)):
+        return RunResult(run, "cached", executed=executed, html=html_path, log=log)
+    params = {"profile": plan.profile, "figures_dir": str(plan.figures_dir), **run.parameters}
+    cmd = [sys.executable, "-m", "papermill", str(repo_root() / run.notebook), str(executed),
+           "--cwd", str((repo_root() / run.notebook).parent), "--kernel", "python3",
+           "--execution-timeout", str(plan.timeout), "--no-progress-bar", "--log-output"]
+    for key, value in params.items():
+        cmd += ["-y", json.dumps({key: value})]
+    start = time.time()
+    with log.open("w") as fh:
+        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True)
+    seconds = time.time() - start
+    try:
+        render_html(executed, html_path)
+    except Exception as exc:  # an HTML failure must not hide the notebook's own result
+        with log.open("a") as fh:
+            fh.write(f"\nHTML rendering failed: {exc}\n")
+    if proc.returncode != 0:
+        tail = log.read_text().strip().splitlines()[-12:]
+        return RunResult(run, "failed", seconds, executed, html_path if html_path.exists() else None, log,
+                         error="\n".join(tail))
+    stamp.write_text(json.dumps({"config": cfg, "seconds": seconds}, indent=1))
+    return RunResult(run, "ok", seconds, executed, html_path, log)
+
+
+def render_html(executed: Path, html_path: Path) -> None:
+    """Render an executed notebook to a standalone HTML report (nbconvert)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    html_path.write_text(body)
+
+
+# --------------------------------------------------------------------------------------------
+# The index page
+
+
+_VERDICT_COLOURS = {"agree": "#1a7f37", "disagree": "#cf222e", "paper_erratum": "#9a6700",
+                    "not_checkable": "#6e7781"}
+
+
+def _figure_records(item: Item, figures_dir: Path) -> list[tuple[Path | None, dict[str, Any]]]:
+    found = []
+    for out in item.outputs:
+        if not out.endswith(".json"):
+            continue
+        rel = Path(out)
+        rel = rel.relative_to("figures") if rel.parts and rel.parts[0] == "figures" else rel
+        path = figures_dir / rel
+        if path.exists():
+            png = path.with_suffix(".png")
+            found.append((png if png.exists() else None, json.loads(path.read_text())))
+    return found
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, dict)):
+        text = json.dumps(value)
+        return text if len(text) < 160 else text[:157] + "..."
+    return str(value)
+
+
+def build_index(papers: list[Paper], plan: Plan, results: dict[str, RunResult] | None = None) -> Path:
+    """Write ``<reports_dir>/index.html`` from the catalog and the figures' JSON files."""
+    results = results or {}
+    out = plan.reports_dir / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    e = html.escape
+    rows: list[str] = []
+    counts = {"reproduced": 0, "partial": 0, "planned": 0}
+    for paper in papers:
+        rows.append(f"<h2>{e(paper.title)} <small>({e(paper.key)})</small></h2>")
+        planned = []
+        for item in paper.items:
+            counts[item.status] = counts.get(item.status, 0) + 1
+            if item.status == "planned":
+                planned.append(item)
+                continue
+            records = _figure_records(item, plan.figures_dir)
+            result = results.get(item.notebook or "")
+            link = ""
+            if result and result.html:
+                link = f' · <a href="{e(os.path.relpath(result.html, out.parent))}">report</a>'
+            if result and result.status == "failed":
+                link += ' · <b style="color:#cf222e">notebook FAILED in this run</b>'
+            rows.append(f'<div class="item"><h3>{e(item.id)} · {e(item.kind)} {item.number}: {e(item.title)}</h3>'
+                        f'<p>status: <b>{e(item.status)}</b> · notebook <code>{e(item.notebook or "")}</code>{link}</p>')
+            if not records:
+                rows.append("<p><i>no output found for this profile yet</i></p>")
+            for png, rec in records:
+                if png is not None:
+                    rel = e(os.path.relpath(png, out.parent))
+                    rows.append(f'<a href="{rel}"><img src="{rel}" class="thumb"></a>')
+                ds = "; ".join(f"{d.get('name')} ({d.get('source', '')}{', ' + d['note'] if d.get('note') else ''})"
+                               if isinstance(d, dict) else str(d) for d in rec.get("datasets", []))
+                rows.append(f"<p>profile <b>{e(str(rec.get('profile')))}</b> · data: {e(ds)} · made "
+                            f"{e(str(rec.get('created', '')))} on {e(str(rec.get('environment', {}).get('device', '')))}</p>")
+                if rec.get("notes"):
+                    rows.append(f"<p class='notes'>{e(rec['notes'])}</p>")
+                rows.append("<details><summary>settings</summary><pre>"
+                            f"{e(json.dumps(rec.get('settings', {}), indent=1))}</pre></details>")
+                claims = rec.get("claims", [])
+                if claims:
+                    rows.append("<table><tr><th>claim</th><th>paper</th><th>ours</th><th>verdict</th></tr>")
+                    for c in claims:
+                        colour = _VERDICT_COLOURS.get(c.get("verdict"), "#000")
+                        rows.append(f"<tr><td><b>{e(str(c.get('id')))}</b> {e(str(c.get('statement')))}</td>"
+                                    f"<td>{e(_fmt(c.get('paper_value')))}</td><td>{e(_fmt(c.get('ours')))}</td>"
+                                    f"<td style='color:{colour}'><b>{e(str(c.get('verdict')))}</b>"
+                                    f"<br><small>{e(str(c.get('note', '')))}</small></td></tr>")
+                    rows.append("</table>")
+            rows.append("</div>")
+        if planned:
+            rows.append("<h3>Planned (not yet produced)</h3><ul>")
+            for item in planned:
+                rows.append(f"<li>{e(item.id)}: {e(item.kind)} {item.number}, {e(item.title)} "
+                            f"<small>({len(item.claims)} claims catalogued)</small></li>")
+            rows.append("</ul>")
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Hessian spectra: replication index ({e(plan.profile)})</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:1200px;margin:auto;padding:1em}}
+.item{{border-top:1px solid #ddd;padding:.5em 0}} .thumb{{max-width:560px;border:1px solid #eee}}
+table{{border-collapse:collapse;font-size:90%}} td,th{{border:1px solid #ddd;padding:3px 6px;vertical-align:top}}
+.notes{{color:#444;font-size:90%}}</style></head><body>
+<h1>Replication index · profile <code>{e(plan.profile)}</code></h1>
+<p>{e(summary)} figures and tables catalogued. Figures read from <code>{e(str(plan.figures_dir))}</code>.
+Each figure's JSON records its profile, data and settings; the verdicts compare our numbers with the paper's.</p>
+{''.join(rows)}
+</body></html>"""
+    out.write_text(page)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="run_all.sh", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="default", choices=PROFILE_NAMES,
+                        help="scale of every run (default: %(default)s)")
+    parser.add_argument("--only", default=None, metavar="PATTERN",
+                        help="fnmatch pattern on figure ids or notebook paths, e.g. 'linear_networks/*'")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="notebooks run in parallel")
+    parser.add_argument("--force", action="store_true", help="rerun even if nothing changed")
+    parser.add_argument("--figures-dir", type=Path, default=None,
+                        help="where figures go (default: figures/, or build/smoke/figures for smoke)")
+    parser.add_argument("--reports-dir", type=Path, default=None, help="default: reports/<profile>")
+    parser.add_argument("--timeout", type=int, default=6 * 3600, help="seconds per notebook cell")
+    parser.add_argument("--catalog", type=Path, default=None, help="default: the repository's catalog.yaml")
+    parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
+
+    papers = load_catalog(args.catalog)
+    todo = runs(papers, only=args.only)
+    plan = Plan(profile=args.profile,
+                figures_dir=(args.figures_dir or default_figures_dir(args.profile)).resolve(),
+                reports_dir=(args.reports_dir or repo_root() / "reports" / args.profile).resolve(),
+                timeout=args.timeout, force=args.force)
+    if args.list:
+        for run in todo:
+            print(f"{run.notebook} {json.dumps(run.parameters) if run.parameters else ''} -> "
+                  f"{', '.join(i.id for i in run.items)}")
+        return 0
+    if not todo:
+        print(f"nothing to run: no catalogued notebook matches --only {args.only!r}", file=sys.stderr)
+        return 2
+    print(f"profile {plan.profile}: {len(todo)} notebook run(s), {args.jobs} at a time; "
+          f"figures -> {plan.figures_dir}; reports -> {plan.reports_dir}")
+    results: dict[str, RunResult] = {}
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        futures = {pool.submit(execute_run, run, plan): run for run in todo}
+        for fut in tqdm(as_completed(futures), total=len(futures), desc="notebooks", unit="nb"):
+            run = futures[fut]
+            try:
+                res = fut.result()
+            except Exception as exc:  # a crash in the runner itself for this notebook
+                res = RunResult(run, "failed", error=f"{type(exc).__name__}: {exc}")
+            results[run.notebook] = res
+            tqdm.write(f"  [{res.status:>6}] {run.notebook} ({res.seconds:.0f} s)")
+    index = build_index(papers, plan, results)
+    failed = [r for r in results.values() if r.status == "failed"]
+    for res in failed:
+        print(f"\nFAILED: {res.run.notebook} (log: {res.log})\n{res.error}", file=sys.stderr)
+    ok = sum(r.status == "ok" for r in results.values())
+    cached = sum(r.status == "cached" for r in results.values())
+    print(f"\n{ok} ran, {cached} unchanged (cached), {len(failed)} failed. Index: {index}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""run_all.sh's engine on a tiny catalog: execution, HTML, index, caching, failures, --only."""
+
+import json
+import textwrap
+
+import nbformat
+import pytest
+
+from hessian_spectra import runner
+
+NOTEBOOK_CODE = '''
+import matplotlib.pyplot as plt
+from hessian_spectra.report import Claim, save_figure
+fig, ax = plt.subplots()
+ax.plot([0, 1], [0, value])
+save_figure(fig, "linear_networks/fig0" + str(number), title="tiny", profile=profile, settings={"value": value},
+            datasets=[{"name": "synthetic"}], data={"value": value},
+            claims=[Claim("S1", "value is 2", 2, value, "agree" if value == 2 else "disagree")],
+            figures_dir=figures_dir)
+assert value != 13, "deliberate failure"
+'''
+
+
+def _notebook(path, value, number):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell(f'profile = "default"\nfigures_dir = "."\nvalue = {value}\nnumber = {number}')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# tiny"), params, nbformat.v4.new_code_cell(NOTEBOOK_CODE)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    _notebook(tmp_path / "good.ipynb", 2, 1)
+    _notebook(tmp_path / "bad.ipynb", 13, 2)
+    catalog = textwrap.dedent(f"""
+        schema_version: 1
+        profiles: [smoke, default, paper]
+        papers:
+          - key: linear_networks
+            title: Tiny
+            paper_file: linear_networks_hessian_spectrum_data.txt
+            inventory: 003_linear_networks.md
+            items:
+              - id: linear_networks/fig01
+                kind: figure
+                number: 1
+                title: good
+                section: "1"
+                notebook: {tmp_path / 'good.ipynb'}
+                parameters: {{}}
+                outputs: [figures/linear_networks/fig01.png, figures/linear_networks/fig01.json]
+                status: reproduced
+                datasets: [synthetic]
+                needs: []
+                claims: [{{id: S1, statement: value is 2, paper_value: 2, check: equal}}]
+              - id: linear_networks/fig02
+                kind: figure
+                number: 2
+                title: bad
+                section: "1"
+                notebook: {tmp_path / 'bad.ipynb'}
+                parameters: {{}}
+                outputs: [figures/linear_networks/fig02.png, figures/linear_networks/fig02.json]
+                status: partial
+                datasets: [synthetic]
+                needs: []
+                claims: []
+              - id: linear_networks/fig03
+                kind: figure
+                number: 3
+                title: later
+                section: "1"
+                notebook: null
+                parameters: {{}}
+                outputs: []
+                status: planned
+                datasets: [mnist]
+                needs: []
+                claims: []
+        """)
+    (tmp_path / "catalog.yaml").write_text(catalog)
+    args = ["--catalog", str(tmp_path / "catalog.yaml"), "--figures-dir", str(tmp_path / "figs"),
+            "--reports-dir", str(tmp_path / "reports"), "--profile", "smoke"]
+    return tmp_path, args
+
+
+def test_run_all_end_to_end(tiny, capsys):
+    tmp_path, args = tiny
+    assert runner.main(args + ["--jobs", "2"]) == 1  # bad.ipynb fails, good.ipynb still runs
+    out = capsys.readouterr()
+    assert "FAILED" in out.err and "bad.ipynb" in out.err and "deliberate failure" in out.err
+    rec = json.loads((tmp_path / "figs" / "linear_networks" / "fig01.json").read_text())
+    assert rec["profile"] == "smoke" and rec["claims"][0]["verdict"] == "agree"
+    assert (tmp_path / "reports" / str(tmp_path.name) / "good.html").exists()
+    index = (tmp_path / "reports" / "index.html").read_text()
+    assert "linear_networks/fig01" in index and "agree" in index and "fig01.png" in index
+    assert "Planned" in index and "linear_networks/fig03" in index
+    assert "FAILED" in index
+
+    # a rerun skips the finished notebook and retries the failed one
+    assert runner.main(args + ["--only", "*good*"]) == 0
+    assert "1 unchanged (cached)" in capsys.readouterr().out
+    assert runner.main(args + ["--only", "*good*", "--force"]) == 0
+    assert "1 ran" in capsys.readouterr().out
+
+
+def test_only_matching_nothing_is_an_error(tiny, capsys):
+    _, args = tiny
+    assert runner.main(args + ["--only", "nothing/*"]) == 2
+    assert "nothing to run" in capsys.readouterr().err
+
+
+def test_bad_arguments(tiny):
+    _, args = tiny
+    with pytest.raises(SystemExit):
+        runner.main(args + ["--profile", "huge"])
+    with pytest.raises(SystemExit):
+        runner.main(args + ["--jobs", "0"])
