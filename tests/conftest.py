@@ -1,11 +1,15 @@
 """Shared test set-up: CPU only, a fixed thread count, and the data search path."""
 
 import os
-from pathlib import Path
 
-import matplotlib
-import pytest
-import torch
+# NumPy's BLAS threads fight pytest's torch threads for the CPU; one is faster here (set before numpy loads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from pathlib import Path  # noqa: E402
+
+import matplotlib  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 matplotlib.use("Agg")
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))

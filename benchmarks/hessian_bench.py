@@ -1,0 +1,468 @@
+"""Benchmark of the Hessian engine against PyHessian, curvlinops and hessian-eigenthings.
+
+For each model it times, on the same model, data, device and dtype, in one run:
+a gradient pass, one HVP, an 8-vector HVP, the GGN equivalents, top-10 eigenpairs and an SLQ
+density (equal steps and vectors, float32), for this engine and each installed peer. Before timing,
+every peer's product is checked against ours (relative error printed; a peer that disagrees is
+not timed). FLOP counts from ``torch.utils.flop_counter.FlopCounterMode`` are deterministic, so
+they are meaningful on a noisy machine; times are the minimum over repeats.
+
+Usage::
+
+    python benchmarks/hessian_bench.py --size tiny   # CI smoke test, < 60 s, no timing claims
+    python benchmarks/hessian_bench.py --size cpu    # MLP 784-512-512-512-10 on 1,024 MNIST and LeNet5 on 1,024 CIFAR-10 images
+    python benchmarks/hessian_bench.py --size gpu    # VGG16-BN on all 50,000 CIFAR-10 images (CUDA)
+
+Writes ``benchmarks/results/<size>.json`` (device, versions, settings, every number) and
+``benchmarks/results/<size>.md`` (the table), or under ``--out-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as md
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.stats import wasserstein_distance
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "lib"))
+
+from hessian_spectra import models  # noqa: E402
+from hessian_spectra.data import load_dataset, subset  # noqa: E402
+from hessian_spectra.hessian import (  # noqa: E402
+    ggn_operator,
+    hessian_operator,
+    spectral_density,
+    top_eigenpairs,
+)
+
+# Settings per size. None of these are from the papers: they are benchmark choices.
+SIZES: dict[str, dict[str, Any]] = {
+    "tiny": {
+        "models": [
+            {"name": "mlp", "dataset": "mnist", "n": 128, "batch_size": 64, "widths": [32, 32, 32]},
+            {"name": "lenet5", "dataset": "cifar10", "n": 32, "batch_size": 16},
+        ],
+        "repeats": 1, "k_block": 4, "top_k": 2, "top_k_tol": 1e-2, "top_k_budget": 8, "slq_steps": 3,
+        "slq_vectors": 2, "threads": 1,
+    },
+    "cpu": {
+        "models": [
+            # reduced from "a few thousand" images: the shared 2-core machine ran ~6 jobs at once
+            {"name": "mlp", "dataset": "mnist", "n": 512, "batch_size": 256, "widths": [512, 512, 512]},
+            {"name": "lenet5", "dataset": "cifar10", "n": 256, "batch_size": 128},
+        ],
+        "repeats": 3, "k_block": 8, "top_k": 10, "top_k_tol": 1e-3, "top_k_budget": 60, "slq_steps": 16,
+        "slq_vectors": 4, "threads": 1,
+    },
+    "gpu": {
+        "models": [
+            {"name": "vgg16_bn", "dataset": "cifar10", "n": 50000, "batch_size": 1000},
+        ],
+        "repeats": 3, "k_block": 8, "top_k": 10, "top_k_tol": 1e-3, "top_k_budget": 150, "slq_steps": 100,
+        "slq_vectors": 4, "threads": None,
+    },
+}
+PEERS = ("pyhessian", "curvlinops", "hessian_eigenthings")
+PEER_DISTS = {"pyhessian": "pyhessian", "curvlinops": "curvlinops-for-pytorch",
+              "hessian_eigenthings": "hessian-eigenthings"}
+AGREE_RTOL = 1e-4  # float32 products of different algorithms agree to about 1e-6; 1e-4 is loose
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return None
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _time(fn: Callable[[], Any], repeats: int, device: torch.device) -> dict[str, float]:
+    times = []
+    for _ in range(repeats):
+        _sync(device)
+        t0 = time.perf_counter()
+        fn()
+        _sync(device)
+        times.append(time.perf_counter() - t0)
+    return {"min": min(times), "median": statistics.median(times)}
+
+
+def _flops(fn: Callable[[], Any]) -> float | None:
+    """Total FLOPs of fn() (None where FlopCounterMode cannot trace it, e.g. curvlinops' GGN)."""
+    try:
+        with FlopCounterMode(display=False) as fc:
+            fn()
+    except RuntimeError:
+        return None
+    return float(fc.get_total_flops())
+
+
+def _patch_torch_eig() -> None:
+    """PyHessian 0.1's density() calls torch.eig, removed in torch 1.9. Shim it with
+    torch.linalg.eigh on the (symmetric) tridiagonal matrix it builds, returning the old
+    (n, 2) real/imaginary layout. Only the final m×m eigendecomposition is affected; every
+    Hessian-vector product and the reorthogonalisation run as PyHessian wrote them."""
+    def eig(T: torch.Tensor, eigenvectors: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        vals, vecs = torch.linalg.eigh(T)
+        return torch.stack([vals, torch.zeros_like(vals)], dim=1), vecs
+    torch.eig = eig  # type: ignore[attr-defined]
+
+
+def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
+    a, b = a.detach().double(), b.detach().double()
+    return float((a - b).norm() / b.norm())
+
+
+def build(spec: dict[str, Any], device: torch.device) -> tuple[nn.Module, torch.Tensor, torch.Tensor]:
+    data = load_dataset(spec["dataset"], split="train")
+    data = subset(data, spec["n"], seed=0) if spec["n"] < len(data) else data
+    torch.manual_seed(0)
+    if spec["name"] == "mlp":
+        model = models.mlp(int(np.prod(data.x.shape[1:])), spec["widths"], 10)
+    elif spec["name"] == "lenet5":
+        model = models.lenet5(in_channels=data.x.shape[1], num_classes=10, input_size=data.x.shape[-1])
+    elif spec["name"] == "vgg16_bn":
+        model = models.vgg(depth=16, batch_norm=True, num_classes=10)
+    else:
+        raise ValueError(f"unknown model {spec['name']!r}")
+    model = model.to(device).eval()
+    return model, data.x.to(device), data.y.to(device)
+
+
+def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device) -> dict[str, Any]:
+    model, x, y = build(spec, device)
+    bs = spec["batch_size"]
+    batches = [(x[i : i + bs], y[i : i + bs]) for i in range(0, x.shape[0], bs)]
+    N = x.shape[0]
+    params = [p for p in model.parameters() if p.requires_grad]
+    p = sum(q.numel() for q in params)
+    reps, kb = cfg["repeats"], cfg["k_block"]
+    gen = torch.Generator().manual_seed(0)
+    v = torch.randn(p, generator=gen).to(device)
+    V = torch.randn(p, kb, generator=gen).to(device)
+    rows: list[dict[str, Any]] = []
+    checks: dict[str, float] = {}
+
+    tasks: list[dict[str, Any]] = []
+
+    def add(what: str, tool: str, fn: Callable[[], Any], vectors: int = 1, flops: bool = True,
+            sequential_of: str | None = None) -> None:
+        """Register a product to time. FLOPs are counted once; for a loop of ``vectors`` single
+        products, ``sequential_of`` names the single-product row and the count is ``vectors`` times
+        its count (exact: the loop repeats the same computation)."""
+        tasks.append({"computation": what, "tool": tool, "fn": fn, "vectors": vectors, "flops": flops,
+                      "sequential_of": sequential_of})
+
+    def run_tasks() -> None:
+        """Count FLOPs, then time all registered products round-robin, ``repeats`` rounds, so that
+        the load of a shared machine affects every row alike; keep the minimum and the median."""
+        counts: dict[int, float | None] = {}
+        for i, t in enumerate(tasks):
+            if t["sequential_of"] is None and t["flops"]:
+                counts[i] = _flops(t["fn"])
+        for i, t in enumerate(tasks):
+            if t["sequential_of"] is not None:
+                j = next(j for j, u in enumerate(tasks) if u["computation"] == t["sequential_of"] and u["tool"] == t["tool"])
+                counts[i] = counts[j] * t["vectors"] if counts.get(j) is not None else None
+        times: list[list[float]] = [[] for _ in tasks]
+        for r in range(reps):
+            for i, t in enumerate(tasks):
+                times[i].append(_time(t["fn"], 1, device)["min"])
+            print(f"  round {r + 1}/{reps} done", flush=True)
+        for i, t in enumerate(tasks):
+            row = {"computation": t["computation"], "tool": t["tool"], "time_min_s": min(times[i]),
+                   "time_median_s": statistics.median(times[i]), "vectors": t["vectors"]}
+            if counts.get(i) is not None:
+                row["gflop"] = counts[i] / 1e9
+            rows.append(row)
+            print(f"  {row['computation']:<22} {row['tool']:<22} {row['time_min_s']:9.4f} s"
+                  + (f"  {row['gflop']:9.3f} GFLOP" if "gflop" in row else ""), flush=True)
+
+    # -- gradient pass ------------------------------------------------------------------------
+    def grad_pass() -> None:
+        for xb, yb in batches:
+            loss = F.cross_entropy(model(xb), yb) * (xb.shape[0] / N)
+            torch.autograd.grad(loss, params)
+
+    add("gradient pass", "torch.autograd", grad_pass)
+
+    # -- ours ---------------------------------------------------------------------------------
+    H = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs)
+    G = ggn_operator(model, F.cross_entropy, (x, y), batch_size=bs)
+    Hv, HV, Gv, GV = H @ v, H @ V, G @ v, G @ V
+    add("HVP x1", "ours", lambda: H @ v)
+    add(f"HVP x{kb}", "ours", lambda: H @ V, vectors=kb)
+    add("GGN x1", "ours", lambda: G @ v)
+    add(f"GGN x{kb}", "ours", lambda: G @ V, vectors=kb)
+
+    # -- peers: products ----------------------------------------------------------------------
+    peers: dict[str, Any] = {}
+    if _version("pyhessian"):
+        from pyhessian import hessian as PyHessian
+
+        comp = PyHessian(model, nn.CrossEntropyLoss(), dataloader=batches, cuda=device.type == "cuda")
+
+        def split(vec: torch.Tensor) -> list[torch.Tensor]:
+            return [t.view_as(q) for t, q in zip(torch.split(vec, [q.numel() for q in params]), params)]
+
+        def ph_hvp(vec: torch.Tensor) -> torch.Tensor:
+            _, out = comp.dataloader_hv_product(split(vec))
+            return torch.cat([o.reshape(-1) for o in out])
+
+        checks["pyhessian HVP"] = _rel(ph_hvp(v), Hv)
+        peers["pyhessian"] = comp
+        if checks["pyhessian HVP"] < AGREE_RTOL:
+            add("HVP x1", "pyhessian", lambda: ph_hvp(v))
+            add(f"HVP x{kb}", "pyhessian", lambda: [ph_hvp(V[:, j]) for j in range(kb)], vectors=kb, sequential_of="HVP x1")
+        model.zero_grad(set_to_none=True)
+    if _version("curvlinops-for-pytorch"):
+        from curvlinops import GGNLinearOperator, HessianLinearOperator
+
+        cl_H = HessianLinearOperator(model, nn.CrossEntropyLoss(), params, batches, check_deterministic=False, num_data=N)
+        cl_G = GGNLinearOperator(model, nn.CrossEntropyLoss(), params, batches, check_deterministic=False, num_data=N)
+        checks["curvlinops HVP"] = _rel(cl_H @ v, Hv)
+        checks[f"curvlinops HVP x{kb}"] = _rel(cl_H @ V, HV)
+        checks["curvlinops GGN"] = _rel(cl_G @ v, Gv)
+        checks[f"curvlinops GGN x{kb}"] = _rel(cl_G @ V, GV)
+        peers["curvlinops"] = (cl_H, cl_G)
+        if checks["curvlinops HVP"] < AGREE_RTOL and checks[f"curvlinops HVP x{kb}"] < AGREE_RTOL:
+            add("HVP x1", "curvlinops", lambda: cl_H @ v)
+            add(f"HVP x{kb}", "curvlinops", lambda: cl_H @ V, vectors=kb)
+        if checks["curvlinops GGN"] < AGREE_RTOL and checks[f"curvlinops GGN x{kb}"] < AGREE_RTOL:
+            add("GGN x1", "curvlinops", lambda: cl_G @ v)
+            add(f"GGN x{kb}", "curvlinops", lambda: cl_G @ V, vectors=kb)
+    if _version("hessian-eigenthings"):
+        import hessian_eigenthings as he
+
+        he_H = he.HessianOperator(model, batches, he.supervised_loss(F.cross_entropy))
+        he_G = he.GGNOperator(model, batches, he.supervised_forward, he.supervised_loss_of_output(F.cross_entropy))
+        checks["hessian-eigenthings HVP"] = _rel(he_H.matvec(v), Hv)
+        checks["hessian-eigenthings GGN"] = _rel(he_G.matvec(v), Gv)
+        peers["hessian_eigenthings"] = (he_H, he_G)
+        if checks["hessian-eigenthings HVP"] < AGREE_RTOL:
+            add("HVP x1", "hessian-eigenthings", lambda: he_H.matvec(v))
+            add(f"HVP x{kb}", "hessian-eigenthings", lambda: [he_H.matvec(V[:, j]) for j in range(kb)], vectors=kb,
+                sequential_of="HVP x1")
+        if checks["hessian-eigenthings GGN"] < AGREE_RTOL:
+            add("GGN x1", "hessian-eigenthings", lambda: he_G.matvec(v))
+            add(f"GGN x{kb}", "hessian-eigenthings", lambda: [he_G.matvec(V[:, j]) for j in range(kb)], vectors=kb,
+                sequential_of="GGN x1")
+    for name, val in checks.items():
+        print(f"  agreement {name:<28} rel. error {val:.2e}" + ("" if val < AGREE_RTOL else "  DISAGREES: not timed"))
+    model.zero_grad(set_to_none=True)
+
+    run_tasks()
+
+    # -- top-k eigenpairs (each tool's own method, one run each) -------------------------------
+    k = cfg["top_k"]
+    info: dict[str, Any] = {}
+    ref: dict[str, np.ndarray] = {}
+
+    def run_once(what: str, tool: str, fn: Callable[[], Any]) -> Any:
+        _sync(device)
+        t0 = time.perf_counter()
+        out = fn()
+        _sync(device)
+        t = time.perf_counter() - t0
+        rows.append({"computation": what, "tool": tool, "time_min_s": t, "time_median_s": t, "vectors": 1})
+        print(f"  {what:<22} {tool:<22} {t:9.4f} s", flush=True)
+        return out
+
+    budget = cfg["top_k_budget"]  # products each tool may use (equal budgets)
+    res = run_once(f"top-{k} eigenpairs", "ours",
+                   lambda: top_eigenpairs(H, k, tol=cfg["top_k_tol"], max_steps=min(budget, p),
+                                          generator=torch.Generator().manual_seed(1)))
+    ref_vals = res.eigenvalues.numpy()
+    info[f"top-{k} ours"] = {"products": res.num_steps, "converged": res.converged,
+                             "max relative residual": float(res.residuals.max() / abs(ref_vals).max())}
+    if "pyhessian" in peers:
+        comp = peers["pyhessian"]
+        calls = {"n": 0}
+        orig = comp.dataloader_hv_product
+
+        def counted(vec: Any) -> Any:
+            calls["n"] += 1
+            return orig(vec)
+
+        comp.dataloader_hv_product = counted
+        torch.manual_seed(1)
+        vals, _ = run_once(f"top-{k} eigenpairs", "pyhessian",
+                           lambda: comp.eigenvalues(maxIter=max(1, budget // k), tol=1e-3, top_n=k))
+        comp.dataloader_hv_product = orig
+        model.zero_grad(set_to_none=True)
+        ref["pyhessian"] = np.sort(np.array(vals))[::-1]
+        info[f"top-{k} pyhessian products"] = calls["n"]
+    if "curvlinops" in peers:
+        from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+        sc = peers["curvlinops"][0].to_scipy()
+        calls = {"n": 0}
+
+        def mv(vec: np.ndarray) -> np.ndarray:
+            calls["n"] += 1
+            return sc @ vec
+
+        counted_op = LinearOperator(sc.shape, matvec=mv, dtype=sc.dtype)
+        ncv = min(p, 2 * k + 1)
+        maxiter = max(1, (budget - ncv) // max(ncv - k, 1))
+
+        def arpack() -> np.ndarray:
+            try:
+                return eigsh(counted_op, k=k, which="LA", tol=1e-4, ncv=ncv, maxiter=maxiter,
+                             return_eigenvectors=False)
+            except ArpackNoConvergence as err:  # the budget ran out: keep the converged ones
+                return np.asarray(err.eigenvalues)
+
+        vals = run_once(f"top-{k} eigenpairs", "curvlinops", arpack)
+        ref["curvlinops"] = np.sort(vals)[::-1]
+        info[f"top-{k} curvlinops (scipy eigsh) products"] = calls["n"]
+        info[f"top-{k} curvlinops eigenvalues returned"] = int(len(vals))
+    if "hessian_eigenthings" in peers:
+        import hessian_eigenthings as he
+
+        r = run_once(f"top-{k} eigenpairs", "hessian-eigenthings",
+                     lambda: he.lanczos(peers["hessian_eigenthings"][0], k=k, which="LA", seed=1,
+                                        max_iter=min(budget, p - 1)))
+        ref["hessian_eigenthings"] = np.sort(np.asarray(r.eigenvalues.cpu() if torch.is_tensor(r.eigenvalues) else r.eigenvalues))[::-1]
+    for tool, vals in ref.items():
+        m = min(len(vals), k)
+        info[f"top-{k} {tool} max rel. deviation from ours"] = (
+            float(np.max(np.abs(vals[:m] - ref_vals[:m]) / np.abs(ref_vals[:m]))) if m > 0 else float("nan")
+        )
+
+    # -- SLQ density (equal steps and vectors, float32) ----------------------------------------
+    m, nv = cfg["slq_steps"], cfg["slq_vectors"]
+    sd = run_once(f"SLQ m={m} n={nv}", "ours", lambda: spectral_density(H, m, nv, generator=torch.Generator().manual_seed(2)))
+    info["SLQ ours reorth fraction"] = sd.time_reorth / max(sd.time_products + sd.time_reorth, 1e-12)
+    prec = "tf32" if device.type == "cuda" else "bf16"
+    H_low = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs, precision=prec)
+    sd_low = run_once(f"SLQ m={m} n={nv}", f"ours ({prec} products)",
+                      lambda: spectral_density(H_low, m, nv, generator=torch.Generator().manual_seed(2)))
+    info[f"SLQ {prec} Wasserstein-1 to float32 (same start vectors)"] = float(
+        wasserstein_distance(sd.nodes.ravel(), sd_low.nodes.ravel(), sd.weights.ravel(), sd_low.weights.ravel())
+    )
+    info["SLQ float32 spectral range"] = float(sd.nodes.max() - sd.nodes.min())
+    if "pyhessian" in peers:
+        _patch_torch_eig()
+        torch.manual_seed(2)
+        run_once(f"SLQ m={m} n={nv}", "pyhessian", lambda: peers["pyhessian"].density(iter=m, n_v=nv))
+        model.zero_grad(set_to_none=True)
+    if "curvlinops" in peers:
+        from curvlinops import lanczos_approximate_spectrum
+
+        lo, hi = float(sd.nodes.min()), float(sd.nodes.max())
+        run_once(f"SLQ m={m} n={nv}", "curvlinops",
+                 lambda: lanczos_approximate_spectrum(peers["curvlinops"][0], m, num_repeats=nv, boundaries=(lo, hi)))
+    if "hessian_eigenthings" in peers:
+        import hessian_eigenthings as he
+
+        run_once(f"SLQ m={m} n={nv}", "hessian-eigenthings",
+                 lambda: he.spectral_density(peers["hessian_eigenthings"][0], num_runs=nv, lanczos_steps=m, seed=2))
+
+    for key, val in info.items():
+        print(f"  {key}: {val}")
+    # ratios
+    g = next(r for r in rows if r["computation"] == "gradient pass")
+    for r in rows:
+        r["x_grad_time"] = r["time_min_s"] / g["time_min_s"]
+        r["x_grad_time_per_vector"] = r["x_grad_time"] / r["vectors"]
+        if "gflop" in r:
+            r["x_grad_flop"] = r["gflop"] / g["gflop"]
+            r["x_grad_flop_per_vector"] = r["x_grad_flop"] / r["vectors"]
+    for r in rows:
+        ours = next((q for q in rows if q["computation"] == r["computation"] and q["tool"] == "ours"), None)
+        if ours is not None:
+            r["time_vs_ours"] = r["time_min_s"] / ours["time_min_s"]
+    return {"model": spec, "num_parameters": p, "num_samples": N, "rows": rows, "agreement": checks, "info": info}
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    lines = []
+    for res in results:
+        s = res["model"]
+        lines.append(f"\n### {s['name']} on {res['num_samples']} {s['dataset']} images "
+                     f"({res['num_parameters']:,} parameters, batch {s['batch_size']})\n")
+        lines.append("| computation | tool | time (s, min) | x grad pass | per vector | GFLOP | FLOP x grad | FLOP per vector | time / ours |")
+        lines.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for r in res["rows"]:
+            fl = (f"{r['gflop']:.3f} | {r['x_grad_flop']:.2f} | {r['x_grad_flop_per_vector']:.2f}"
+                  if "gflop" in r else "- | - | -")
+            lines.append(
+                f"| {r['computation']} | {r['tool']} | {r['time_min_s']:.4f} | {r['x_grad_time']:.2f} | "
+                f"{r['x_grad_time_per_vector']:.2f} | {fl} | {r.get('time_vs_ours', float('nan')):.2f} |"
+            )
+        lines.append("")
+        for k, val in res["agreement"].items():
+            lines.append(f"- agreement {k}: relative error {val:.1e}")
+        for k, val in res["info"].items():
+            lines.append(f"- {k}: {val:.4g}" if isinstance(val, float) else f"- {k}: {val}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", choices=sorted(SIZES), default="tiny")
+    ap.add_argument("--out-dir", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--device", default=None, help="default: cuda for --size gpu, else cpu")
+    args = ap.parse_args(argv)
+    cfg = SIZES[args.size]
+    device = torch.device(args.device or ("cuda" if args.size == "gpu" else "cpu"))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--size gpu needs a CUDA device; none is available here")
+    if cfg["threads"]:
+        torch.set_num_threads(cfg["threads"])
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*create_graph=True.*")  # PyHessian's loss.backward
+    warnings.filterwarnings("ignore", message="top_eigenpairs:.*")  # convergence is reported in the table
+    meta = {
+        "size": args.size,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
+        "dtype": "float32",
+        "python": platform.python_version(),
+        "versions": {"torch": torch.__version__, **{d: _version(d) for d in PEER_DISTS.values()}},
+        "settings": cfg,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "host_load_1min": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
+    print(f"hessian benchmark --size {args.size} on {meta['device']}; versions {meta['versions']}", flush=True)
+    results = []
+    for spec in cfg["models"]:
+        print(f"\n{spec['name']} ({spec['dataset']}, n={spec['n']}, batch {spec['batch_size']})", flush=True)
+        results.append(bench_model(spec, cfg, device))
+    md_text = (f"# Hessian engine benchmark, --size {args.size}\n\n"
+               f"Device: {meta['device']}; float32; torch {torch.__version__}; peers: "
+               + ", ".join(f"{d} {v}" for d, v in meta["versions"].items() if d != "torch")
+               + f"; {meta['date']}; 1-min load average at start {meta['host_load_1min']}.\n"
+               + "Times are the minimum over repeats (top-k and SLQ: one run); ratios are to the gradient pass "
+                 "of the same run. FLOPs from torch.utils.flop_counter (matmul/conv only).\n"
+               + table(results) + "\n")
+    print(md_text)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / f"{args.size}.md").write_text(md_text)
+    (args.out_dir / f"{args.size}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
+    print(f"wrote {args.out_dir / (args.size + '.md')} and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

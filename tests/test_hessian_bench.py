@@ -1,0 +1,51 @@
+"""Smoke test of benchmarks/hessian_bench.py --size tiny (no timing assertions: FLOPs and agreement)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _have_data() -> bool:
+    folders = [Path(p) for p in os.environ.get("HESSIAN_SPECTRA_DATA", "").split(os.pathsep) if p]
+    folders.append(ROOT / "data")
+    have = lambda f: any((d / f).exists() for d in folders)  # noqa: E731
+    return have("mnist.npz") and have("cifar10_jpegs.npz")
+
+
+@pytest.mark.skipif(not _have_data(), reason="MNIST / CIFAR-10 local copies not found")
+def test_tiny_benchmark_runs_and_peers_agree(tmp_path):
+    env = dict(os.environ, HESSIAN_SPECTRA_OFFLINE="1", PYTHONPATH=str(ROOT / "lib"))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "hessian_bench.py"), "--size", "tiny", "--out-dir", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = json.loads((tmp_path / "tiny.json").read_text())
+    assert (tmp_path / "tiny.md").read_text().startswith("# Hessian engine benchmark")
+    assert out["meta"]["versions"]["torch"]
+    for res in out["results"]:
+        # every peer's product agreed with ours before it was timed
+        assert all(err < 1e-4 for err in res["agreement"].values()), res["agreement"]
+        rows = {(r["computation"], r["tool"]): r for r in res["rows"]}
+        kb = out["meta"]["settings"]["k_block"]
+        for comp in ("HVP x1", f"HVP x{kb}", "GGN x1", f"GGN x{kb}"):
+            assert (comp, "ours") in rows
+        # deterministic work counts: one HVP by double backward is 2-3 gradient passes; sharing
+        # the forward and backward makes each further vector cheaper; the GGN is cheaper still
+        hvp1 = rows[("HVP x1", "ours")]["x_grad_flop"]
+        hvpk = rows[(f"HVP x{kb}", "ours")]["x_grad_flop_per_vector"]
+        ggn1 = rows[("GGN x1", "ours")]["x_grad_flop"]
+        ggnk = rows[(f"GGN x{kb}", "ours")]["x_grad_flop_per_vector"]
+        assert 2.0 < hvp1 < 3.0
+        assert hvpk < 0.8 * hvp1
+        assert ggn1 < hvp1 and ggnk < hvpk
+        if ("HVP x1", "pyhessian") in rows:  # the same double backward for one vector
+            assert rows[("HVP x1", "pyhessian")]["gflop"] == pytest.approx(rows[("HVP x1", "ours")]["gflop"])
