@@ -302,3 +302,18 @@ def test_forward_over_reverse_failure_falls_back_to_double_backward(monkeypatch)
     assert _rel(out, H @ V) < RTOL
     assert not op._forward_over_reverse_ok
 
+
+
+def test_reduced_precision_products_are_close():
+    """bf16 autocast products (the reduced-precision mode) stay near the float32 ones."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3)).eval()
+    x, y = torch.randn(40, 6), torch.randint(0, 3, (40,))
+    V = torch.randn(sum(p.numel() for p in model.parameters()), 3)
+    for make in (hessian_operator, ggn_operator):
+        ref = make(model, F.cross_entropy, (x, y)) @ V
+        low = make(model, F.cross_entropy, (x, y), precision="bf16") @ V
+        assert low.dtype == torch.float32
+        assert _rel(low, ref) < 5e-2
+    with pytest.raises(ValueError, match="precision"):
+        hessian_operator(model, F.cross_entropy, (x, y), precision="fp8")

@@ -373,3 +373,20 @@ def test_whitened_reduction_gives_the_full_spectrum(dims):
     assert torch.allclose(merged, full, atol=1e-10)
     with pytest.raises(ValueError, match="whitened"):
         lt.whitened_input_reduction(Ws[0], lt.SufficientStatistics.from_data(torch.rand(dims[0], 60, dtype=DT), Y))
+
+
+def test_plateau_rule_matches_torch_reduce_lr_on_plateau():
+    """The 'plateau' reading of App. C's halving rule follows torch's ReduceLROnPlateau(factor=0.5)."""
+    rng = np.random.default_rng(0)
+    losses = list(np.cumsum(-np.abs(rng.normal(0, 1e-3, 400))) + 1.0)
+    losses[150:] = [losses[150] * (1 - 1e-5 * i) for i in range(250)]  # a plateau
+    sched = lt.HalvingSchedule(0.1, "plateau", window=20, threshold=1e-3)
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.1)
+    ref = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=20, threshold=1e-3,
+                                                     threshold_mode="rel")
+    for t in range(len(losses)):
+        ours = sched.update(t, losses)
+        ref.step(losses[t])
+        assert ours == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
+    assert sched.halvings >= 2

@@ -118,3 +118,17 @@ def test_bad_arguments(tiny):
         runner.main(args + ["--profile", "huge"])
     with pytest.raises(SystemExit):
         runner.main(args + ["--jobs", "0"])
+
+
+def test_larger_profile_figures_are_kept(tiny, capsys):
+    tmp_path, args = tiny
+    assert runner.main(args[:-2] + ["--profile", "paper", "--only", "*good*"]) == 0
+    capsys.readouterr()
+    # a smaller-profile run keeps the paper-profile figure instead of overwriting it
+    assert runner.main(args + ["--only", "*good*"]) == 0
+    assert "1 kept at a larger profile" in capsys.readouterr().out
+    rec = json.loads((tmp_path / "figs" / "linear_networks" / "fig01.json").read_text())
+    assert rec["profile"] == "paper"
+    assert runner.main(args + ["--only", "*good*", "--force"]) == 0
+    rec = json.loads((tmp_path / "figs" / "linear_networks" / "fig01.json").read_text())
+    assert rec["profile"] == "smoke"

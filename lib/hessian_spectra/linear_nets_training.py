@@ -928,3 +928,10 @@ def _top_eig_run_reduced(name: str, n: int, seed: int, pool: int | None, sigma_x
     return {"dataset": sub.describe(), "rows": rows, "status": res.status, "halvings": res.halvings,
             "loss": res.loss[:: max(1, epochs // 200)].tolist(), "p": p, "reduced_p": rows[-1]["reduced_p"],
             "reduction": "exact invariant subspace for whitened inputs (whitened_input_reduction)"}
+
+
+__all__ += [
+    "sharpness_vs_label_proportion", "sharpness_eq14_or_nan", "trace_during_training",
+    "top_eigenvalues_during_training", "balanced_zero_loss_spectrum", "WhitenedReduction",
+    "whitened_input_reduction", "complement_eigenvalues",
+]

@@ -9,8 +9,9 @@ For every run of the catalog (a notebook with its parameters) this
    settings, profile, the paper's claims, our numbers and the verdicts, and the planned ones listed.
 
 A run whose configuration (notebook contents, parameters, profile, figures folder) is unchanged since
-its last success, and whose outputs exist, is skipped (``--force`` reruns it). A failing notebook is
-reported, its log kept, and the rest still run.
+its last success, and whose outputs exist, is skipped; so is a run whose figures already exist at a
+larger profile (committed ``paper`` figures are not replaced by a ``default`` run); ``--force`` reruns
+both. A failing notebook is reported, its log kept, and the rest still run.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class RunResult:
     """Outcome of one notebook run."""
 
     run: Run
-    status: str  # "ok" | "cached" | "failed"
+    status: str  # "ok" | "cached" | "kept" | "failed"
     seconds: float = 0.0
     executed: Path | None = None
     html: Path | None = None
@@ -93,8 +94,42 @@ def _outputs_exist(run: Run, plan: Plan) -> bool:
     return True
 
 
+_PROFILE_RANK = {name: rank for rank, name in enumerate(PROFILE_NAMES)}
+
+
+def kept_profile(run: Run, plan: Plan) -> str | None:
+    """The profile of the run's existing figures if ALL of them were made at a larger scale than
+    ``plan.profile`` (e.g. committed ``paper`` figures met by a ``default`` run), else ``None``.
+
+    Such figures are kept rather than replaced by smaller-scale ones; ``--force`` regenerates them.
+    """
+    profiles = set()
+    for item in run.items:
+        for out in item.outputs:
+            if not out.endswith(".json"):
+                continue
+            rel = Path(out)
+            rel = rel.relative_to("figures") if rel.parts and rel.parts[0] == "figures" else rel
+            path = plan.figures_dir / rel
+            if not path.exists():
+                return None
+            try:
+                profiles.add(json.loads(path.read_text()).get("profile"))
+            except (OSError, json.JSONDecodeError):
+                return None
+    if not profiles or any(_PROFILE_RANK.get(p, -1) <= _PROFILE_RANK[plan.profile] for p in profiles):
+        return None
+    return min(profiles, key=lambda p: _PROFILE_RANK[p])
+
+
 def execute_run(run: Run, plan: Plan) -> RunResult:
-    """Execute one notebook with papermill in a subprocess; render HTML; keep a log."""
+    """Execute one notebook with papermill in a subprocess; render HTML; keep a log.
+
+    Skipped (status ``cached``) when its configuration is unchanged since its last success, and
+    (status ``kept``) when its figures already exist at a larger profile than this run's.
+    """
+    if not plan.force and (larger := kept_profile(run, plan)) is not None:
+        return RunResult(run, "kept", error=f"figures already at profile {larger!r}; --force regenerates them")
     executed = _executed_path(run, plan)
     executed.parent.mkdir(parents=True, exist_ok=True)
     stamp = executed.with_suffix(".stamp.json")
@@ -189,6 +224,8 @@ def build_index(papers: list[Paper], plan: Plan, results: dict[str, RunResult] |
             link = ""
             if result and result.html:
                 link = f' · <a href="{e(os.path.relpath(result.html, out.parent))}">report</a>'
+            if result and result.status == "kept":
+                link += f" · kept: {e(result.error)}"
             if result and result.status == "failed":
                 link += ' · <b style="color:#cf222e">notebook FAILED in this run</b>'
             rows.append(f'<div class="item"><h3>{e(item.id)} · {e(item.kind)} {item.number}: {e(item.title)}</h3>'
@@ -294,7 +331,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nFAILED: {res.run.notebook} (log: {res.log})\n{res.error}", file=sys.stderr)
     ok = sum(r.status == "ok" for r in results.values())
     cached = sum(r.status == "cached" for r in results.values())
-    print(f"\n{ok} ran, {cached} unchanged (cached), {len(failed)} failed. Index: {index}")
+    kept = sum(r.status == "kept" for r in results.values())
+    print(f"\n{ok} ran, {cached} unchanged (cached), {kept} kept at a larger profile (--force reruns), "
+          f"{len(failed)} failed. Index: {index}")
     return 1 if failed else 0
 
 

@@ -4,7 +4,8 @@ For a symmetric A in R^{p×p} and a unit start vector v_1, the Lanczos recurrenc
 App. C.1, Algorithm 1; Granziol et al. 2020, Sec. 5.1)
 
     w = A v_j − β_{j−1} v_{j−1},   α_j = v_jᵀ w,   w ← w − α_j v_j,
-    w ← w − V_j V_jᵀ w   (full reorthogonalisation, applied twice: "twice is enough"),
+    w ← w − V_j V_jᵀ w   (full reorthogonalisation; a second pass when the first cancelled
+                                   more than 1/√2 of the norm: "twice is enough"),
     β_j = ‖w‖,   v_{j+1} = w / β_j,
 
 builds an orthonormal basis V_m of the Krylov space K_m(A, v_1) with V_mᵀ A V_m = T_m =
@@ -62,7 +63,9 @@ class LanczosResult:
         beta_last: β_m, the norm of the residual after step m (0 after a breakdown).
         basis: (m, p) orthonormal Lanczos vectors as rows (device, working dtype), or None.
         breakdown: True when the run ended early on an invariant subspace.
-        time_products, time_reorth: seconds spent in operator products and in reorthogonalisation.
+        time_products, time_reorth: seconds spent in operator products and in reorthogonalisation
+            (per run when several runs advance together: the shared time divided by their number).
+        reorth_second_passes: steps at which the second Gram-Schmidt pass was needed.
     """
 
     alphas: np.ndarray
@@ -72,6 +75,7 @@ class LanczosResult:
     breakdown: bool = False
     time_products: float = 0.0
     time_reorth: float = 0.0
+    reorth_second_passes: int = 0
     _ritz: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     @property
@@ -180,6 +184,7 @@ def _lanczos_runs(
     anorm = np.zeros(n)
     t_prod = 0.0
     t_re = 0.0
+    second_passes = 0
     bar = tqdm(range(num_steps), desc=desc, disable=(not progress) if progress is not None else None, leave=False)
     for j in bar:
         act = np.flatnonzero(active)
@@ -204,8 +209,17 @@ def _lanczos_runs(
             _sync(device)
             t1 = time.perf_counter()
             B = basis[:, : j + 1]  # (n, j+1, p)
-            for _ in range(2):
-                W -= torch.bmm(B.transpose(1, 2), torch.bmm(B, W.unsqueeze(2))).squeeze(2)
+            # classical Gram-Schmidt W ← W − Bᵀ(B W) (no transposed copy of the basis is made),
+            # repeated once when the first pass cancelled more than 1/√2 of the norm (the
+            # Daniel-Gragg-Kaufman-Stewart criterion; "twice is enough")
+            norm0 = torch.linalg.vector_norm(W, dim=1, dtype=torch.float64)
+            coef = torch.bmm(B, W.unsqueeze(2))  # (n, j+1, 1)
+            W -= torch.bmm(coef.transpose(1, 2), B).squeeze(1)
+            norm1 = torch.linalg.vector_norm(W, dim=1, dtype=torch.float64)
+            if bool((norm1 < norm0 / math.sqrt(2.0)).any()):
+                coef = torch.bmm(B, W.unsqueeze(2))
+                W -= torch.bmm(coef.transpose(1, 2), B).squeeze(1)
+                second_passes += 1
             _sync(device)
             t_re += time.perf_counter() - t1
         beta = torch.linalg.vector_norm(W, dim=1, dtype=torch.float64)
@@ -263,6 +277,7 @@ def _lanczos_runs(
                 breakdown=bool(broke[r]),
                 time_products=t_prod / n,
                 time_reorth=t_re / n,
+                reorth_second_passes=second_passes,
             )
         )
     return results
