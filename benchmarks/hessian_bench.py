@@ -76,8 +76,10 @@ SIZES: dict[str, dict[str, Any]] = {
         "models": [
             {"name": "vgg16_bn", "dataset": "cifar10", "n": 50000, "batch_size": 1000},
         ],
-        "repeats": 3, "k_block": 8, "top_k": 10, "top_k_tol": 1e-3, "top_k_budget": 150, "slq_steps": 100,
-        "slq_vectors": 4, "threads": None, "reduced_precisions": ["tf32", "bf16"],
+        # budgets kept small: one fp32 double-backward HVP over 50,000 images takes ~11 s on an H100
+        # (../shared/BASELINES.md), and the peers make one HVP per vector per step
+        "repeats": 2, "k_block": 8, "top_k": 10, "top_k_tol": 1e-3, "top_k_budget": 40, "slq_steps": 20,
+        "slq_vectors": 2, "threads": None, "reduced_precisions": ["tf32", "bf16"],
     },
 }
 PEERS = ("pyhessian", "curvlinops", "hessian_eigenthings")
@@ -359,7 +361,7 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
     for prec in cfg["reduced_precisions"]:
         H_low = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs, precision=prec)
         sd_low = run_once(f"SLQ m={m} n={nv}", f"ours ({prec} products)",
-                          lambda: spectral_density(H_low, m, nv, generator=torch.Generator().manual_seed(2)))
+                          lambda op=H_low: spectral_density(op, m, nv, generator=torch.Generator().manual_seed(2)))
         info[f"SLQ {prec} Wasserstein-1 to float32 (same start vectors)"] = float(
             wasserstein_distance(sd.nodes.ravel(), sd_low.nodes.ravel(), sd.weights.ravel(), sd_low.weights.ravel())
         )

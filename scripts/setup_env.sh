@@ -20,10 +20,11 @@ _hash="$( (cat "$_root/pyproject.toml"; echo "${TORCH_SPEC:-}") | sha256sum | cu
 _stamp="$_stamp_dir/.hessian_spectra_installed_$_hash"
 if [[ ! -f "$_stamp" ]] || ! python -c 'import hessian_spectra' 2>/dev/null; then
     echo "setup: installing dependencies into $_stamp_dir (first run takes a few minutes)" >&2
-    python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+    # (the filter drops pip's warnings about this machine's absent local index folders)
+    _quiet() { "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }; }
     # shellcheck disable=SC2086
-    python -m pip install -q ${TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}
-    python -m pip install -q -e "$_root[test]"
+    _quiet python -m pip install -q ${TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}
+    _quiet python -m pip install -q -e "$_root[test]"
     python -m ipykernel install --sys-prefix --name python3 >/dev/null
     touch "$_stamp"
 fi

@@ -119,3 +119,32 @@ def test_bad_arguments_raise():
         lanczos(torch.ones(3, 4), 2)
     with pytest.raises(TypeError, match="linear operator"):
         lanczos([[1.0]], 1)
+
+
+@pytest.mark.parametrize("which", ["LA", "SA", "LM"])
+def test_block_lanczos_matches_eigh(which):
+    A = _spiked()
+    evals, evecs = torch.linalg.eigh(A)
+    k = 4
+    lam, U = top_eigenpairs(A, k, which=which, block_size=3, generator=torch.Generator().manual_seed(3))
+    if which == "LA":
+        order = torch.arange(len(evals) - 1, len(evals) - 1 - k, -1)
+    elif which == "SA":
+        order = torch.arange(k)
+    else:
+        order = torch.argsort(evals.abs(), descending=True)[:k]
+    assert torch.allclose(lam, evals[order], atol=1e-10)
+    cos = (U.T @ evecs[:, order]).diagonal().abs()
+    assert torch.allclose(cos, torch.ones(k, dtype=torch.float64), atol=1e-6)
+
+
+def test_block_lanczos_multiplicity_and_invariant_subspace():
+    g = torch.Generator().manual_seed(0)
+    Q, _ = torch.linalg.qr(torch.randn(40, 3, generator=g, dtype=torch.float64))
+    P = Q @ Q.T  # eigenvalue 1 three times, then 0
+    lam, U = top_eigenpairs(P, 4, block_size=2, generator=g)
+    assert torch.allclose(lam, torch.tensor([1.0, 1.0, 1.0, 0.0], dtype=torch.float64), atol=1e-10)
+    assert torch.allclose(U.T @ U, torch.eye(4, dtype=torch.float64), atol=1e-8)
+    with pytest.raises(ValueError, match="block_size"):
+        top_eigenpairs(P, 2, block_size=0)
+

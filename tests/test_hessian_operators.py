@@ -238,6 +238,9 @@ def test_top_eigenpairs_of_model_hessian_match_eigh():
     assert torch.allclose(lam, evals.flip(0)[:3], rtol=1e-9, atol=1e-12)
     cos = (U.T @ evecs[:, -3:].flip(1)).diagonal().abs()
     assert torch.allclose(cos, torch.ones(3, dtype=torch.float64), atol=1e-8)
+    # block Lanczos: 3 vectors per data pass
+    lam_b, _ = top_eigenpairs(op, 3, block_size=3, generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(lam_b, evals.flip(0)[:3], rtol=1e-9, atol=1e-12)
 
 
 def test_clear_errors():

@@ -376,6 +376,7 @@ def top_eigenpairs(
     v0: Tensor | None = None,
     generator: torch.Generator | None = None,
     progress: bool | None = None,
+    block_size: int = 1,
 ) -> EigenResult:
     """The k extreme eigenpairs of a symmetric operator by Lanczos with full reorthogonalisation.
 
@@ -392,6 +393,9 @@ def top_eigenpairs(
         tol: relative residual tolerance; default sqrt(eps) of the working dtype (1.5e-8 in
             float64, 3.5e-4 in float32; not from the papers).
         v0, generator, progress: as for :func:`lanczos`.
+        block_size: b > 1 runs block Lanczos: each step multiplies b vectors at once (one data
+            pass for a model operator, sharing its forward and backward passes); ``max_steps``
+            then counts vectors (products), so there are max_steps // b block steps.
 
     Returns:
         :class:`EigenResult` ``(eigenvalues (k,), eigenvectors (p, k))`` (eigenvalues float64 on the
@@ -419,6 +423,12 @@ def top_eigenpairs(
         res = abs(b[-1]) * np.abs(S[-1, idx])
         return bool(np.all(res <= rtol * max(np.abs(theta).max(), np.finfo(float).tiny)))
 
+    if not isinstance(block_size, (int, np.integer)) or block_size < 1:
+        raise ValueError(f"block_size must be a positive integer, got {block_size!r}")
+    if block_size > 1:
+        if v0 is not None:
+            raise ValueError("v0 is only used with block_size=1")
+        return _block_top_eigenpairs(A, k, which, m_max, rtol, block_size, generator, progress)
     if v0 is None:
         V0 = _random_vectors(1, p, A.dtype, A.device, generator)
     else:
@@ -446,3 +456,95 @@ def top_eigenpairs(
     return EigenResult(
         torch.as_tensor(theta[idx], dtype=torch.float64), vecs, residuals, res.num_steps, converged
     )
+
+
+def _block_top_eigenpairs(
+    A: CurvatureOperator,
+    k: int,
+    which: str,
+    max_steps: int,
+    rtol: float,
+    b: int,
+    generator: torch.Generator | None,
+    progress: bool | None,
+) -> EigenResult:
+    """Block Lanczos with full reorthogonalisation (Golub & Underwood 1977).
+
+    Q_1 (p, b) orthonormal; W = A Q_j − Q_j A_j − Q_{j−1} B_{j−1}ᵀ with A_j = Q_jᵀ A Q_j; W is
+    reorthogonalised against all previous blocks (two passes) and Q_{j+1} B_j = W (QR). The block
+    tridiagonal T has diagonal blocks A_j and sub-diagonal blocks B_j; Ritz pair i has residual
+    ‖B_m S[last block, i]‖. A rank-deficient B_j (an invariant subspace) is continued with random
+    directions orthogonal to the basis (their rows of B_j set to zero), so multiple eigenvalues are
+    found up to multiplicity b per restart.
+    """
+    p = A.shape[0]
+    dtype, device = A.dtype, A.device
+    num_blocks = max(1, min(max_steps, p) // b)
+    if num_blocks * b < k:
+        raise ValueError(f"max_steps={max_steps} gives {num_blocks * b} < k={k} Lanczos vectors")
+    eps = torch.finfo(dtype).eps
+    basis = torch.empty(num_blocks * b, p, dtype=dtype, device=device)
+    T = np.zeros((num_blocks * b + b, num_blocks * b + b))
+    Q, _ = torch.linalg.qr(_random_vectors(b, p, dtype, device, generator).T)  # (p, b)
+    Q_prev: Tensor | None = None
+    B_prev: np.ndarray | None = None
+    anorm = 0.0
+    theta = np.zeros(0)
+    S = np.zeros((0, 0))
+    residuals = np.zeros(0)
+    m = 0
+    for j in tqdm(range(num_blocks), desc=f"top-{k} block lanczos",
+                  disable=(not progress) if progress is not None else None, leave=False):
+        lo, hi = j * b, (j + 1) * b
+        basis[lo:hi] = Q.T
+        W = A @ Q  # (p, b): one multi-vector product
+        Aj = (Q.T @ W).double()
+        Aj = (Aj + Aj.T) / 2
+        W = W - Q @ Aj.to(dtype)
+        if Q_prev is not None and B_prev is not None:
+            W = W - Q_prev @ torch.as_tensor(B_prev.T, dtype=dtype, device=device)
+        Bs = basis[:hi]
+        for _ in range(2):
+            W = W - Bs.T @ (Bs @ W)
+        Qn, R = torch.linalg.qr(W)
+        Bj = R.double().cpu().numpy()
+        T[lo:hi, lo:hi] = Aj.cpu().numpy()
+        anorm = max(anorm, float(np.abs(T[lo:hi, lo:hi]).sum(axis=1).max() + np.abs(Bj).sum(axis=0).max()))
+        small = np.abs(np.diag(Bj)) <= 100.0 * eps * max(anorm, np.finfo(float).tiny)
+        if small.any() and hi < p:
+            # invariant subspace: fresh random directions orthogonal to everything so far
+            for i in np.flatnonzero(small):
+                w = _random_vectors(1, p, dtype, device, generator)[0]
+                others = torch.cat([Bs, Qn.T[[c for c in range(b) if c != i]]], dim=0)
+                for _ in range(2):
+                    w = w - others.T @ (others @ w)
+                Qn[:, i] = w / w.norm()
+                Bj[i, :] = 0.0
+        m = hi
+        theta, S = np.linalg.eigh(T[:m, :m])
+        idx = _select(theta, min(k, m), which)
+        residuals = np.linalg.norm(Bj @ S[m - b : m, idx], axis=0)
+        scale = max(np.abs(theta).max(), np.finfo(float).tiny)
+        if m >= k and not small.any() and np.all(residuals <= rtol * scale):
+            break
+        if hi >= p:
+            break
+        T[hi : hi + b, lo:hi] = Bj
+        T[lo:hi, hi : hi + b] = Bj.T
+        Q_prev, B_prev, Q = Q, Bj, Qn
+    kk = min(k, m)
+    idx = _select(theta, kk, which)
+    residuals = residuals[:kk]
+    scale = max(np.abs(theta).max(), np.finfo(float).tiny)
+    converged = bool(np.all(residuals <= rtol * scale))
+    if not converged:
+        warnings.warn(
+            f"top_eigenpairs (block {b}): max residual {residuals.max():.3e} above tol={rtol:.2e} "
+            f"after {m} products",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    vecs = basis[:m].T @ torch.as_tensor(S[:, idx], dtype=dtype, device=device)
+    vecs = vecs / vecs.norm(dim=0, keepdim=True)
+    return EigenResult(torch.as_tensor(theta[idx], dtype=torch.float64), vecs, residuals, m, converged)
+

@@ -23,7 +23,9 @@ vectors (``hvp_method='double_backward'`` batches the second backward with
 ``torch.autograd.grad(..., is_grads_batched=True)`` instead: the same work, more copies). For G, one forward
 pass gives the outputs and the pullback (``torch.func.vjp``), ``torch.func.vmap`` over
 ``torch.func.jvp`` gives all J V, the output Hessian is applied in closed form for cross-entropy and
-MSE (autograd otherwise) and the vmapped pullback gives Jᵀ(H_out J V).
+MSE (autograd otherwise) and the vmapped pullback gives Jᵀ(H_out J V). Memory: a k-vector product
+holds about k times the activation memory of one product; lower ``batch_size`` for large k. The
+first multi-vector product in a process pays a one-time ``torch.func`` warm-up (seconds on a CPU).
 
 Batch norm: by default (``eval_mode=True``) the model is put in eval mode during every product, so
 batch-norm layers use their running statistics and the operator is a fixed matrix that does not
