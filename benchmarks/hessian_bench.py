@@ -10,7 +10,7 @@ they are meaningful on a noisy machine; times are the minimum over repeats.
 Usage::
 
     python benchmarks/hessian_bench.py --size tiny   # CI smoke test, < 60 s, no timing claims
-    python benchmarks/hessian_bench.py --size cpu    # MLP 784-512-512-512-10 on 1,024 MNIST and LeNet5 on 1,024 CIFAR-10 images
+    python benchmarks/hessian_bench.py --size cpu    # MLP 784-512-512-512-10 on 2,048 MNIST and LeNet5 on 2,048 CIFAR-10 images
     python benchmarks/hessian_bench.py --size gpu    # VGG16-BN on all 50,000 CIFAR-10 images (CUDA)
 
 Writes ``benchmarks/results/<size>.json`` (device, versions, settings, every number) and
@@ -63,9 +63,8 @@ SIZES: dict[str, dict[str, Any]] = {
     },
     "cpu": {
         "models": [
-            # reduced from "a few thousand" images: the shared 2-core machine ran ~6 jobs at once
-            {"name": "mlp", "dataset": "mnist", "n": 512, "batch_size": 256, "widths": [512, 512, 512]},
-            {"name": "lenet5", "dataset": "cifar10", "n": 256, "batch_size": 128},
+            {"name": "mlp", "dataset": "mnist", "n": 2048, "batch_size": 512, "widths": [512, 512, 512]},
+            {"name": "lenet5", "dataset": "cifar10", "n": 2048, "batch_size": 512},
         ],
         "repeats": 3, "k_block": 8, "top_k": 10, "top_k_tol": 1e-3, "top_k_budget": 60, "slq_steps": 16,
         "slq_vectors": 4, "threads": 1,

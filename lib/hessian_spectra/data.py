@@ -183,7 +183,7 @@ def _load_arrays(name: str, split: str, download: bool) -> tuple[np.ndarray, np.
     except Exception as exc:  # network errors come in many types
         raise FileNotFoundError(
             f"dataset {name!r} ({split}) not found locally (looked in: {looked}) and the torchvision download "
-            f"failed: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+            f"failed: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
     x, y = _from_torchvision(ds)
     return x, y, f"torchvision download into {root}", ""
 
