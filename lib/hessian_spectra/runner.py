@@ -211,8 +211,14 @@ def build_index(papers: list[Paper], plan: Plan, results: dict[str, RunResult] |
     e = html.escape
     rows: list[str] = []
     counts = {"reproduced": 0, "partial": 0, "planned": 0}
+    overview = ["<table><tr><th>paper</th><th>reproduced</th><th>partial</th><th>planned</th></tr>"]
     for paper in papers:
-        rows.append(f"<h2>{e(paper.title)} <small>({e(paper.key)})</small></h2>")
+        n = {status: sum(i.status == status for i in paper.items) for status in ("reproduced", "partial", "planned")}
+        overview.append(f'<tr><td><a href="#{e(paper.key)}">{e(paper.key)}</a></td><td>{n["reproduced"]}</td>'
+                        f'<td>{n["partial"]}</td><td>{n["planned"]}</td></tr>')
+    overview.append("</table>")
+    for paper in papers:
+        rows.append(f'<h2 id="{e(paper.key)}">{e(paper.title)} <small>({e(paper.key)})</small></h2>')
         planned = []
         for item in paper.items:
             counts[item.status] = counts.get(item.status, 0) + 1
@@ -270,6 +276,7 @@ table{{border-collapse:collapse;font-size:90%}} td,th{{border:1px solid #ddd;pad
 <h1>Replication index · profile <code>{e(plan.profile)}</code></h1>
 <p>{e(summary)} figures and tables catalogued. Figures read from <code>{e(str(plan.figures_dir))}</code>.
 Each figure's JSON records its profile, data and settings; the verdicts compare our numbers with the paper's.</p>
+{''.join(overview)}
 {''.join(rows)}
 </body></html>"""
     out.write_text(page)
