@@ -172,3 +172,40 @@ def test_parameter_names_at():
     model = mlp(3, [2], 2)  # 1.weight (6), 1.bias (2), 3.weight (4), 3.bias (2)
     assert br.parameter_names_at(model, [0, 5, 6, 8, 13]) == ["1.weight[0]", "1.weight[5]", "1.bias[0]",
                                                               "3.weight[0]", "3.bias[1]"]
+
+
+def test_stem_ks_to_sample_exact_on_gauss_quadrature():
+    # Gauss-Legendre quadrature of the uniform law on [-1, 1]: the CMS bracket holds exactly (band = 0),
+    # while the plain KS is positive and the exact sup over a fine grid
+    x, w = np.polynomial.legendre.leggauss(12)
+    w = w / w.sum()
+    rng = np.random.default_rng(0)
+    sample = np.linspace(-1, 1, 200001)  # a dense "sample" of the uniform law
+    r = br.stem_ks_to_sample(x, w, sample, standardise=False)
+    assert r["band"] <= 1e-4
+    grid = np.linspace(-1.2, 1.2, 400001)
+    F = np.array([w[x <= g].sum() for g in grid[::100]])
+    G = np.clip((grid[::100] + 1) / 2, 0, 1)
+    assert r["ks"] >= np.abs(F - G).max() - 1e-4 and r["ks"] <= w.max() + 1e-4
+    shifted = br.stem_ks_to_sample(x, w, sample + 0.5, standardise=False)
+    assert shifted["band"] > 0.1 and shifted["ks"] >= shifted["band"]
+    # standardising makes the statistic scale-free
+    a = br.stem_ks_to_sample(x, w, rng.standard_normal(5000))
+    b = br.stem_ks_to_sample(3 * x, w, 0.1 * rng.standard_normal(5000))
+    assert abs(a["ks"] - b["ks"]) < 0.05
+
+
+def test_ritz_density_power_law_recovers_exponents():
+    th = np.concatenate([-np.geomspace(1.0, 1e-3, 25), [0.0], np.geomspace(1e-3, 2.0, 30)])
+    a = np.where(th == 0, 1.0, np.abs(th))
+    dens = np.where(th > 0, 2.0 * a ** -0.5, 0.7 * a ** -1.2)   # rho_j = d(theta_j) (theta_{j+1} - theta_{j-1}) / 2
+    dens[th == 0] = 50.0                                         # the central node (excluded by the fit)
+    w = dens * np.r_[1e-3, (th[2:] - th[:-2]) / 2, 1e-3]         # extreme nodes: excluded, any weight
+    fit = br.ritz_density_power_law(th, w)
+    # weights are renormalised to sum 1: exponents exact, prefactors up to the common factor
+    assert abs(fit["positive"]["exponent"] + 0.5) < 1e-9 and abs(fit["negative"]["exponent"] + 1.2) < 1e-9
+    assert fit["positive"]["r2"] > 1 - 1e-12 and fit["negative"]["r2"] > 1 - 1e-12
+    assert abs(fit["positive"]["L_hat"] - 2 / 1.5) < 1e-9
+    ratio = fit["positive"]["prefactor"] / fit["negative"]["prefactor"]
+    assert abs(ratio - 2.0 / 0.7) < 1e-6
+    assert br.near_origin_weight(th, w, 0.01) > 0

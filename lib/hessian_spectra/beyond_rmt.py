@@ -632,3 +632,89 @@ def claims_appendix(history: Mapping[str, Any], mH: Mapping[str, Any], mG: Mappi
         out.append(Claim("S47", "App C: Lanczos Ritz values bound the extremal eigenvalues", "interlacing", None,
                          "not_checkable", "needs the dense Hessian; checked at the smoke profile and in the engine's tests"))
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Network stem plots against random-matrix ensembles (Figs 3b, 3a, 3c-d, 4; scoreboard S21, S22, S24, S32, S33)
+
+
+def stem_ks_to_sample(nodes: Sequence[float], weights: Sequence[float], sample: Sequence[float],
+                      standardise: bool = True) -> dict[str, float]:
+    r"""Distances between a stem measure sum_j rho_j delta(x - theta_j) (one Lanczos run) and the empirical
+    law of a sampled spectrum (e.g. the eigenvalues of a random-matrix ensemble).
+
+    With ``standardise`` both are first divided by their root second moment (sqrt(sum_j rho_j theta_j^2),
+    resp. sqrt(mean x^2); not centred, as the moment-matched semicircle of :func:`semicircle_ks`).
+
+    - ``ks``: the exact sup_x |F_stem(x) - G(x)|, checked on both sides of every jump of the stem CDF:
+      max_j max(|F_j^- - G(theta_j^-)|, |F_j^+ - G(theta_j)|), with F_j^- = sum_{i<j} rho_i, F_j^+ = F_j^- + rho_j.
+    - ``band``: the distance of G from the Chebyshev-Markov-Stieltjes bracket of the Gauss quadrature,
+      max_j max(0, F_j^- - G(theta_j^-), G(theta_j) - F_j^+). The measure v^T E(x) v that the Lanczos run
+      quadratures exactly satisfies F_j^- <= F(theta_j^-) <= F(theta_j) <= F_j^+, so ``band`` is a lower bound
+      on the KS distance between that measure and G, free of the m-node discretisation (our choice of a
+      second statistic, not the paper's).
+    """
+    th, w = _weighted_sorted(nodes, weights)
+    x = np.sort(np.asarray(sample, dtype=np.float64).ravel())
+    if x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError("sample must be a non-empty array of finite numbers")
+    if standardise:
+        s_th, s_x = float(np.sqrt(np.sum(w * th * th))), float(np.sqrt(np.mean(x * x)))
+        if s_th <= 0 or s_x <= 0:
+            raise ValueError("cannot standardise a spectrum with zero second moment")
+        th, x = th / s_th, x / s_x
+    after = np.cumsum(w)
+    before = after - w
+    g_left = np.searchsorted(x, th, side="left") / x.size
+    g_right = np.searchsorted(x, th, side="right") / x.size
+    ks = float(max(np.abs(before - g_left).max(), np.abs(after - g_right).max()))
+    band = float(max(0.0, (before - g_left).max(), (g_right - after).max()))
+    return {"ks": ks, "band": band}
+
+
+def _weighted_sorted(nodes: Sequence[float], weights: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    th = np.asarray(nodes, dtype=np.float64).ravel()
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    if th.shape != w.shape or th.size == 0 or np.any(w < 0) or w.sum() <= 0:
+        raise ValueError("nodes and weights must be non-empty arrays of the same shape, weights >= 0 with a positive sum")
+    order = np.argsort(th)
+    return th[order], w[order] / w.sum()
+
+
+def ritz_density_power_law(nodes: Sequence[float], weights: Sequence[float], min_nodes: int = 3) -> dict[str, dict[str, float]]:
+    r"""Burda-type power-law fit p(x) ~ c |x|^s to a stem plot, separately for x > 0 and x < 0 (Fig 3b;
+    fit procedure of inventory 004 §F Fig 3 (b), the paper states none).
+
+    Density estimate at the interior nodes d_j = rho_j / ((theta_{j+1} - theta_{j-1}) / 2); the node nearest 0
+    (the atom / central peak) and the two extreme nodes are excluded; OLS of log d_j on log |theta_j| over all
+    remaining nodes of a side (|theta| <= sigma := max|theta|). Burda's law |x|^(-2+2/L) gives
+    L_hat = 2 / (s + 2). Returns ``{"positive": {...}, "negative": {...}}`` with ``exponent`` s, ``prefactor`` c,
+    ``r2``, ``L_hat``, ``n_nodes`` (NaN where a side has fewer than ``min_nodes`` nodes).
+    """
+    th, w = _weighted_sorted(nodes, weights)
+    i0 = int(np.argmin(np.abs(th)))
+    idx = np.arange(1, th.size - 1)
+    idx = idx[idx != i0]
+    d = w[idx] / ((th[idx + 1] - th[idx - 1]) / 2.0)
+    out = {}
+    for side, sel in (("positive", th[idx] > 0), ("negative", th[idx] < 0)):
+        sel = sel & (d > 0)
+        n = int(sel.sum())
+        if n < min_nodes:
+            out[side] = {"exponent": float("nan"), "prefactor": float("nan"), "r2": float("nan"),
+                         "L_hat": float("nan"), "n_nodes": n}
+            continue
+        lx, ly = np.log(np.abs(th[idx][sel])), np.log(d[sel])
+        slope, icpt = np.polyfit(lx, ly, 1)
+        resid = ly - (slope * lx + icpt)
+        sst = float(np.sum((ly - ly.mean()) ** 2))
+        r2 = 1.0 - float(np.sum(resid ** 2)) / sst if sst > 0 else 1.0
+        out[side] = {"exponent": float(slope), "prefactor": float(np.exp(icpt)), "r2": r2,
+                     "L_hat": float(2.0 / (slope + 2.0)) if slope != -2.0 else float("inf"), "n_nodes": n}
+    return out
+
+
+def near_origin_weight(nodes: Sequence[float], weights: Sequence[float], rel: float = 0.01) -> float:
+    """Weight of the stem nodes with |theta| < ``rel`` * max|theta| (S24: below 1 % of theta_max)."""
+    th, w = _weighted_sorted(nodes, weights)
+    return float(w[np.abs(th) < rel * np.abs(th).max()].sum())

@@ -217,7 +217,8 @@ def build_index(papers: list[Paper], plan: Plan, results: dict[str, RunResult] |
         overview.append(f'<tr><td><a href="#{e(paper.key)}">{e(paper.key)}</a></td><td>{n["reproduced"]}</td>'
                         f'<td>{n["partial"]}</td><td>{n["planned"]}</td></tr>')
     overview.append("</table>")
-    for paper in papers:
+    # papers with produced figures first (stable: catalog order otherwise)
+    for paper in sorted(papers, key=lambda p: -sum(i.status != "planned" for i in p.items)):
         rows.append(f'<h2 id="{e(paper.key)}">{e(paper.title)} <small>({e(paper.key)})</small></h2>')
         planned = []
         for item in paper.items:
