@@ -290,6 +290,15 @@ def _check_steps(num_steps: int, p: int) -> None:
         raise ValueError(f"num_steps={num_steps} exceeds the operator dimension p={p}")
 
 
+
+def _start_vector(v0: Tensor | None, p: int, A: Any, generator: torch.Generator | None) -> Tensor:
+    """The (1, p) starting block: ``v0`` checked for shape, or a random vector."""
+    if v0 is None:
+        return _random_vectors(1, p, A.dtype, A.device, generator)
+    if v0.shape != (p,):
+        raise ValueError(f"v0 has shape {tuple(v0.shape)}; expected ({p},)")
+    return v0.reshape(1, p)
+
 def lanczos(
     op: Any,
     num_steps: int,
@@ -323,12 +332,7 @@ def lanczos(
     A = aslinearoperator(op)
     p = A.shape[0]
     _check_steps(num_steps, p)
-    if v0 is None:
-        V0 = _random_vectors(1, p, A.dtype, A.device, generator)
-    else:
-        if v0.shape != (p,):
-            raise ValueError(f"v0 has shape {tuple(v0.shape)}; expected ({p},)")
-        V0 = v0.reshape(1, p)
+    V0 = _start_vector(v0, p, A, generator)
     (res,) = _lanczos_runs(
         A, V0, num_steps, reorthogonalize=reorthogonalize, keep_basis=keep_basis,
         breakdown_tol=breakdown_tol, progress=progress, generator=generator,
@@ -429,12 +433,7 @@ def top_eigenpairs(
         if v0 is not None:
             raise ValueError("v0 is only used with block_size=1")
         return _block_top_eigenpairs(A, k, which, m_max, rtol, block_size, generator, progress)
-    if v0 is None:
-        V0 = _random_vectors(1, p, A.dtype, A.device, generator)
-    else:
-        if v0.shape != (p,):
-            raise ValueError(f"v0 has shape {tuple(v0.shape)}; expected ({p},)")
-        V0 = v0.reshape(1, p)
+    V0 = _start_vector(v0, p, A, generator)
     (res,) = _lanczos_runs(
         A, V0, m_max, reorthogonalize=True, keep_basis=True, restart_on_breakdown=True,
         generator=generator, should_stop=should_stop, progress=progress, desc=f"top-{k} lanczos",
