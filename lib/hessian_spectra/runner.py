@@ -194,6 +194,14 @@ def _figure_records(item: Item, figures_dir: Path) -> list[tuple[Path | None, di
     return found
 
 
+def _describe_dataset(d: Any) -> str:
+    """``name (source, note)`` for a dataset entry of a figure's JSON, leaving out what is missing."""
+    if not isinstance(d, dict):
+        return str(d)
+    details = ", ".join(str(d[k]) for k in ("source", "note") if d.get(k))
+    return f"{d.get('name')} ({details})" if details else str(d.get("name"))
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -243,8 +251,7 @@ def build_index(papers: list[Paper], plan: Plan, results: dict[str, RunResult] |
                 if png is not None:
                     rel = e(os.path.relpath(png, out.parent))
                     rows.append(f'<a href="{rel}"><img src="{rel}" class="thumb"></a>')
-                ds = "; ".join(f"{d.get('name')} ({d.get('source', '')}{', ' + d['note'] if d.get('note') else ''})"
-                               if isinstance(d, dict) else str(d) for d in rec.get("datasets", []))
+                ds = "; ".join(_describe_dataset(d) for d in rec.get("datasets", []))
                 rows.append(f"<p>profile <b>{e(str(rec.get('profile')))}</b> · data: {e(ds)} · made "
                             f"{e(str(rec.get('created', '')))} on {e(str(rec.get('environment', {}).get('device', '')))}</p>")
                 if rec.get("notes"):
