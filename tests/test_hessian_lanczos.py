@@ -46,18 +46,22 @@ def test_float32_full_reorthogonalization_keeps_orthogonality():
     assert res.alphas.dtype == np.float64
 
 
+def _expected_order(evals: torch.Tensor, which: str, k: int) -> torch.Tensor:
+    """Indices of the k eigenvalues (ascending ``evals`` from eigh) that ``which`` selects, in its order."""
+    if which == "LA":
+        return torch.arange(len(evals) - 1, len(evals) - 1 - k, -1)
+    if which == "SA":
+        return torch.arange(k)
+    return torch.argsort(evals.abs(), descending=True)[:k]
+
+
 @pytest.mark.parametrize("which", ["LA", "SA", "LM"])
 def test_top_eigenpairs_match_eigh(which):
     A = _spiked()
     evals, evecs = torch.linalg.eigh(A)
     k = 4
     lam, U = top_eigenpairs(A, k, which=which, generator=torch.Generator().manual_seed(3))
-    if which == "LA":
-        order = torch.arange(len(evals) - 1, len(evals) - 1 - k, -1)
-    elif which == "SA":
-        order = torch.arange(k)
-    else:
-        order = torch.argsort(evals.abs(), descending=True)[:k]
+    order = _expected_order(evals, which, k)
     assert torch.allclose(lam, evals[order], atol=1e-10)
     assert U.shape == (A.shape[0], k)
     cos = (U.T @ evecs[:, order]).diagonal().abs()
@@ -127,12 +131,7 @@ def test_block_lanczos_matches_eigh(which):
     evals, evecs = torch.linalg.eigh(A)
     k = 4
     lam, U = top_eigenpairs(A, k, which=which, block_size=3, generator=torch.Generator().manual_seed(3))
-    if which == "LA":
-        order = torch.arange(len(evals) - 1, len(evals) - 1 - k, -1)
-    elif which == "SA":
-        order = torch.arange(k)
-    else:
-        order = torch.argsort(evals.abs(), descending=True)[:k]
+    order = _expected_order(evals, which, k)
     assert torch.allclose(lam, evals[order], atol=1e-10)
     cos = (U.T @ evecs[:, order]).diagonal().abs()
     assert torch.allclose(cos, torch.ones(k, dtype=torch.float64), atol=1e-6)
