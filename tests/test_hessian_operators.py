@@ -320,3 +320,33 @@ def test_reduced_precision_products_are_close():
         assert _rel(low, ref) < 5e-2
     with pytest.raises(ValueError, match="precision"):
         hessian_operator(model, F.cross_entropy, (x, y), precision="fp8")
+
+
+@pytest.mark.parametrize("kind", ["hessian", "ggn"])
+def test_split_sweeps_give_the_same_products(kind):
+    """A tiny max_sweep_bytes splits every batch into sweeps of a few samples: same operator."""
+    model, x, y = _problem("cnn_bn", n=23)
+    build = hessian_operator if kind == "hessian" else ggn_operator
+    whole = build(model, F.cross_entropy, (x, y), batch_size=16, max_sweep_bytes=None)
+    split = build(model, F.cross_entropy, (x, y), batch_size=16, max_sweep_bytes=1)
+    V = torch.randn(whole.shape[0], 4, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    assert split._sweep_samples(x[:16], y[:16], 4) == 1  # one sample per sweep
+    assert _rel(split @ V, whole @ V) < RTOL
+    assert _rel(split @ V[:, 0], whole @ V[:, 0]) < RTOL
+    per_sample = split._bytes_per_sample
+    # activations of the CNN: Conv2d out, BN out, Tanh out, MaxPool indices, ... (float64)
+    assert per_sample is not None and 3 * 4 * 4 * 8 <= per_sample <= 20 * 3 * 4 * 4 * 8
+
+
+def test_sweep_budget_sets_equal_parts_and_never_splits_train_mode_batch_norm():
+    model, x, y = _problem("cnn_bn", n=64)
+    op = hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=None)
+    op._bytes_per_sample = 1000.0
+    op.max_sweep_bytes = 8 * 1000 * 16  # room for 16 samples × 8 vectors
+    assert op._sweep_samples(x, y, 8) == 16
+    assert op._sweep_samples(x, y, 1) == 64
+    assert op._sweep_samples(x[:50], y[:50], 8) == 13  # 4 parts of ≤ 13
+    model.train()
+    assert op._sweep_samples(x, y, 8) == 64  # batch statistics: splitting would change H
+    with pytest.raises(ValueError, match="max_sweep_bytes"):
+        hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=0)

@@ -145,6 +145,17 @@ def _random_vectors(
     return out.to(device=device, dtype=dtype)
 
 
+def _project_out(W: Tensor, B: Tensor) -> None:
+    """W ← W − Bᵀ(B W) in place, run by run: W (n, p), B (n, j, p) with orthonormal rows.
+
+    The coefficients are formed as W Bᵀ ((n, 1, p) × (n, p, j)): on a CPU this is ~5x faster than
+    the equal product B W ((n, j, p) × (n, p, 1)), which falls off BLAS's matrix-vector path
+    (measured 9.5 ms against 45 ms for n = 4, j = 9, p = 932,362, one thread).
+    """
+    coef = torch.bmm(W.unsqueeze(1), B.transpose(1, 2))  # (n, 1, j)
+    W.unsqueeze(1).baddbmm_(coef, B, alpha=-1.0)
+
+
 def _lanczos_runs(
     A: CurvatureOperator,
     V0: Tensor,
@@ -211,14 +222,13 @@ def _lanczos_runs(
             B = basis[:, : j + 1]  # (n, j+1, p)
             # classical Gram-Schmidt W ← W − Bᵀ(B W) (no transposed copy of the basis is made),
             # repeated once when the first pass cancelled more than 1/√2 of the norm (the
-            # Daniel-Gragg-Kaufman-Stewart criterion; "twice is enough")
-            norm0 = torch.linalg.vector_norm(W, dim=1, dtype=torch.float64)
-            coef = torch.bmm(B, W.unsqueeze(2))  # (n, j+1, 1)
-            W -= torch.bmm(coef.transpose(1, 2), B).squeeze(1)
-            norm1 = torch.linalg.vector_norm(W, dim=1, dtype=torch.float64)
+            # Daniel-Gragg-Kaufman-Stewart criterion; "twice is enough"). The criterion only
+            # compares two norms, so they are taken in the working dtype.
+            norm0 = torch.linalg.vector_norm(W, dim=1)
+            _project_out(W, B)
+            norm1 = torch.linalg.vector_norm(W, dim=1)
             if bool((norm1 < norm0 / math.sqrt(2.0)).any()):
-                coef = torch.bmm(B, W.unsqueeze(2))
-                W -= torch.bmm(coef.transpose(1, 2), B).squeeze(1)
+                _project_out(W, B)
                 second_passes += 1
             _sync(device)
             t_re += time.perf_counter() - t1

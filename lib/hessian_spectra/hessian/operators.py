@@ -53,6 +53,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from .distributed import all_reduce_sum, world_info
+from .forward_rules import skip_zero_input_tangents
 
 __all__ = [
     "CurvatureOperator",
@@ -273,6 +274,30 @@ class _Batches:
             return 0
 
 
+def _sweeps(x: Tensor, y: Tensor, size: int) -> Iterator[tuple[Tensor, Tensor]]:
+    """The batch (x, y) in consecutive parts of ``size`` samples (one part if size ≥ len)."""
+    for s in range(0, int(x.shape[0]), size):
+        yield x[s : s + size], y[s : s + size]
+
+
+def _activation_bytes_per_sample(model: nn.Module, loss_fn: LossFn, x: Tensor, y: Tensor) -> float:
+    """Bytes autograd saves for backward per sample: (saved(4 samples) − saved(2 samples)) / 2."""
+
+    def saved(n: int) -> int:
+        total = 0
+
+        def pack(t: Tensor) -> Tensor:
+            nonlocal total
+            total += t.numel() * t.element_size()
+            return t
+
+        with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            loss_fn(model(x[:n]), y[:n])
+        return total
+
+    return max(saved(4) - saved(2), 0) / 2.0
+
+
 # --------------------------------------------------------------------------------------------
 # output Hessians of the loss in closed form
 
@@ -431,6 +456,7 @@ class ModelCurvatureOperator(CurvatureOperator):
         distributed: bool | None = None,
         progress: bool | None = False,
         hvp_method: Literal["auto", "double_backward", "forward_over_reverse"] = "auto",
+        max_sweep_bytes: int | None | Literal["auto"] = "auto",
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -445,6 +471,18 @@ class ModelCurvatureOperator(CurvatureOperator):
                 f"hvp_method must be 'auto', 'double_backward' or 'forward_over_reverse', got {hvp_method!r}"
             )
         self.hvp_method = hvp_method
+        if max_sweep_bytes == "auto":
+            # Not from the papers. On a CPU, k tangent sweeps over a batch touch k times its
+            # activations; once they outgrow the caches the product slows down (LeNet5, 8 vectors,
+            # batch 512: 1.86 gradient passes per vector; split into sweeps of 128 samples: 1.03;
+            # 2-core AMD EPYC, 32 MiB L3, one thread). 64 MiB was the best budget there for LeNet5
+            # and the MLP of benchmarks/. On a GPU the batch is kept whole (None) until measured.
+            device = next((q.device for q in model.parameters()), torch.device("cpu"))
+            max_sweep_bytes = 64 * 2**20 if device.type == "cpu" else None
+        if max_sweep_bytes is not None and (not isinstance(max_sweep_bytes, int) or max_sweep_bytes < 1):
+            raise ValueError(f"max_sweep_bytes must be a positive integer, None or 'auto', got {max_sweep_bytes!r}")
+        self.max_sweep_bytes = max_sweep_bytes
+        self._bytes_per_sample: float | None = None
         self._forward_over_reverse_ok = True
         self.model = model
         self.loss_fn = loss_fn
@@ -511,14 +549,15 @@ class ModelCurvatureOperator(CurvatureOperator):
                 n_b = int(x.shape[0])
                 if n_b == 0:
                     continue
-                if self.kind == "hessian":
-                    parts = self._hvp_batch(x, y, vblocks, k)
-                else:
-                    parts = self._ggn_batch(x, y, vblocks, k)
-                off = 0
-                for t, size in zip(parts, self.sizes):  # accumulate in place: no concatenated copy
-                    acc[:, off : off + size].add_(t.reshape(k, size).to(self.dtype), alpha=n_b)
-                    off += size
+                for xs, ys in _sweeps(x, y, self._sweep_samples(x, y, k)):
+                    if self.kind == "hessian":
+                        parts = self._hvp_batch(xs, ys, vblocks, k)
+                    else:
+                        parts = self._ggn_batch(xs, ys, vblocks, k)
+                    off = 0
+                    for t, size in zip(parts, self.sizes):  # accumulate in place: no concatenated copy
+                        acc[:, off : off + size].add_(t.reshape(k, size).to(self.dtype), alpha=int(xs.shape[0]))
+                        off += size
                 n_total += n_b
         n_local = n_total
         if world > 1:
@@ -535,6 +574,30 @@ class ModelCurvatureOperator(CurvatureOperator):
         acc.div_(n_total)
         self._check_finite(acc)
         return acc.T
+
+    def _sweep_samples(self, x: Tensor, y: Tensor, k: int) -> int:
+        """Samples per sweep for a k-vector product on the batch (x, y): the whole batch, or
+        equal parts whose k tangent sweeps hold about ``max_sweep_bytes`` of activations.
+
+        The activation bytes per sample are measured once, on the first batch, as the growth of
+        the tensors autograd saves for backward between forward passes on 2 and 4 samples
+        (parameters, saved by both, cancel). A batch whose statistics enter the loss (batch norm
+        in train mode) is never split: splitting would change the operator.
+        """
+        budget = self.max_sweep_bytes
+        n = int(x.shape[0])
+        if budget is None or n < 8 or self._batch_dependent():
+            return n
+        if self._bytes_per_sample is None:
+            self._bytes_per_sample = _activation_bytes_per_sample(self.model, self.loss_fn, x, y)
+        per_sweep = self._bytes_per_sample * k * n
+        parts = max(1, math.ceil(per_sweep / budget))
+        return math.ceil(n / parts)
+
+    def _batch_dependent(self) -> bool:
+        return any(
+            isinstance(m, nn.modules.batchnorm._BatchNorm) and m.training for m in self.model.modules()
+        )
 
     def _check_finite(self, acc: Tensor) -> None:
         # one reduction instead of a boolean copy; a sum that overflows is checked entry by entry
@@ -620,6 +683,8 @@ class ModelCurvatureOperator(CurvatureOperator):
 
         One vector: forward mode J v (``torch.func.jvp``, whose primal output keeps its autograd
         graph), H_out (J v), then one backward: the primal forward runs once.
+        Layers fed by the data skip torch's zero input-tangent matmul
+        (:mod:`~hessian_spectra.hessian.forward_rules`).
         Several vectors: ``torch.func.vjp`` (primal forward once, pullback kept), ``vmap`` over
         ``jvp`` for J V (one more unbatched primal forward, amortised over the k vectors), H_out,
         then ``vmap`` over the pullback. Measured faster per vector than batching the backward
@@ -636,7 +701,8 @@ class ModelCurvatureOperator(CurvatureOperator):
             def jv(*tans: Tensor) -> Tensor:
                 return torch.func.jvp(g, primals, tans)[1]
 
-            with torch.no_grad():  # torch.func differentiates inside; nothing to record outside
+            # no_grad: torch.func differentiates inside, nothing to record outside
+            with torch.no_grad(), skip_zero_input_tangents():
                 out, pullback = torch.func.vjp(g, *primals)
                 tangent = torch.func.vmap(jv)(*vblocks)
             hjv = _apply_output_hessian(self._output_hessian, self.loss_fn, out, y, tangent, True)
@@ -647,7 +713,7 @@ class ModelCurvatureOperator(CurvatureOperator):
             out = torch.func.functional_call(self.model, dict(zip(names, ps)), (x,))
             return out, out
 
-        with torch.enable_grad():
+        with torch.enable_grad(), skip_zero_input_tangents():
             _, tangent, out = torch.func.jvp(f, tuple(self.params), tuple(v[0] for v in vblocks), has_aux=True)
             hjv = _apply_output_hessian(self._output_hessian, self.loss_fn, out, y, tangent.detach(), False)
             res = torch.autograd.grad(
@@ -682,7 +748,10 @@ def hessian_operator(
             App. D), ``precision`` ('highest' | 'tf32' | 'bf16'), ``distributed`` (None = split
             the batches across processes when ``torch.distributed`` is initialised),
             ``progress`` (tqdm over batches), ``hvp_method`` ('auto': double backward for one
-            vector, vmapped forward-over-reverse for several; or force either).
+            vector, vmapped forward-over-reverse for several; or force either),
+            ``max_sweep_bytes`` (split each batch so that the k tangent sweeps of a k-vector
+            product hold about this many bytes of activations; 'auto': 64 MiB on a CPU, no
+            split on a GPU; None: never split; not from the papers, see the constructor).
 
     Returns:
         A :class:`ModelCurvatureOperator` with ``.shape == (p, p)``; ``op @ V`` for V (p, k) makes
