@@ -350,3 +350,34 @@ def test_sweep_budget_sets_equal_parts_and_never_splits_train_mode_batch_norm():
     assert op._sweep_samples(x, y, 8) == 64  # batch statistics: splitting would change H
     with pytest.raises(ValueError, match="max_sweep_bytes"):
         hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=0)
+
+
+def test_out_of_memory_sweeps_are_redone_in_halves(monkeypatch):
+    """A sweep that runs out of memory is retried on half as many samples: same product, the
+    smaller size is kept, and a product that cannot be split says so."""
+    model, x, y = _problem("mlp", n=20)
+    op = hessian_operator(model, F.cross_entropy, (x, y), batch_size=8, max_sweep_bytes=None)
+    V = torch.randn(op.shape[0], 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    ref = op @ V
+    real = op._hvp_batch
+    seen: list[int] = []
+
+    def limited(xs, ys, vblocks, k):
+        seen.append(int(xs.shape[0]))
+        if xs.shape[0] * k > 9:
+            raise torch.OutOfMemoryError("simulated")
+        return real(xs, ys, vblocks, k)
+
+    monkeypatch.setattr(op, "_hvp_batch", limited)
+    with pytest.warns(RuntimeWarning, match="out of memory"):
+        out = op @ V
+    assert _rel(out, ref) < RTOL
+    assert seen[:3] == [8, 4, 2] and max(s * 3 for s in seen[2:]) <= 9
+    assert op._max_sample_vectors == 6
+
+    def always(xs, ys, vblocks, k):
+        raise torch.OutOfMemoryError("simulated")
+
+    monkeypatch.setattr(op, "_hvp_batch", always)
+    with pytest.warns(RuntimeWarning), pytest.raises(torch.OutOfMemoryError, match="lower batch_size"):
+        op @ V

@@ -23,8 +23,14 @@ vectors (``hvp_method='double_backward'`` batches the second backward with
 ``torch.autograd.grad(..., is_grads_batched=True)`` instead: the same work, more copies). For G, one forward
 pass gives the outputs and the pullback (``torch.func.vjp``), ``torch.func.vmap`` over
 ``torch.func.jvp`` gives all J V, the output Hessian is applied in closed form for cross-entropy and
-MSE (autograd otherwise) and the vmapped pullback gives Jᵀ(H_out J V). Memory: a k-vector product
-holds about k times the activation memory of one product; lower ``batch_size`` for large k. The
+MSE (autograd otherwise) and the vmapped pullback gives Jᵀ(H_out J V); layers fed by the data skip
+torch's multiplication by their zero input tangent (:mod:`~hessian_spectra.hessian.forward_rules`).
+
+Memory: a k-vector product holds about k times the activations of one product. Each batch is
+therefore swept in equal parts whose k tangent sweeps fit ``max_sweep_bytes`` (on a CPU, where the
+caches decide the speed: 64 MiB by default), and a sweep that runs out of memory (on a GPU) is redone
+in halves, the smaller size kept for later products. Splitting never changes the operator: the
+parts are weighted by their sample counts (it is never done with batch norm in train mode). The
 first multi-vector product in a process pays a one-time ``torch.func`` warm-up (seconds on a CPU).
 
 Batch norm: by default (``eval_mode=True``) the model is put in eval mode during every product, so
@@ -476,13 +482,15 @@ class ModelCurvatureOperator(CurvatureOperator):
             # activations; once they outgrow the caches the product slows down (LeNet5, 8 vectors,
             # batch 512: 1.86 gradient passes per vector; split into sweeps of 128 samples: 1.03;
             # 2-core AMD EPYC, 32 MiB L3, one thread). 64 MiB was the best budget there for LeNet5
-            # and the MLP of benchmarks/. On a GPU the batch is kept whole (None) until measured.
+            # and the MLP of benchmarks/. On a GPU the batch is kept whole (None) until measured;
+            # there, and everywhere, a sweep that runs out of memory is redone in halves.
             device = next((q.device for q in model.parameters()), torch.device("cpu"))
             max_sweep_bytes = 64 * 2**20 if device.type == "cpu" else None
         if max_sweep_bytes is not None and (not isinstance(max_sweep_bytes, int) or max_sweep_bytes < 1):
             raise ValueError(f"max_sweep_bytes must be a positive integer, None or 'auto', got {max_sweep_bytes!r}")
         self.max_sweep_bytes = max_sweep_bytes
         self._bytes_per_sample: float | None = None
+        self._max_sample_vectors: int | None = None  # set after an out-of-memory error
         self._forward_over_reverse_ok = True
         self.model = model
         self.loss_fn = loss_fn
@@ -549,15 +557,23 @@ class ModelCurvatureOperator(CurvatureOperator):
                 n_b = int(x.shape[0])
                 if n_b == 0:
                     continue
-                for xs, ys in _sweeps(x, y, self._sweep_samples(x, y, k)):
-                    if self.kind == "hessian":
-                        parts = self._hvp_batch(xs, ys, vblocks, k)
-                    else:
-                        parts = self._ggn_batch(xs, ys, vblocks, k)
+                start = 0
+                while start < n_b:  # consecutive sweeps over the batch (one, unless split)
+                    stop = start + self._sweep_samples(x, y, k)
+                    xs, ys = x[start:stop], y[start:stop]
+                    try:
+                        if self.kind == "hessian":
+                            parts = self._hvp_batch(xs, ys, vblocks, k)
+                        else:
+                            parts = self._ggn_batch(xs, ys, vblocks, k)
+                    except torch.OutOfMemoryError:
+                        self._shrink_sweeps(int(xs.shape[0]), k)  # raises when it cannot
+                        continue  # the same samples again, in smaller sweeps; nothing is lost
                     off = 0
                     for t, size in zip(parts, self.sizes):  # accumulate in place: no concatenated copy
                         acc[:, off : off + size].add_(t.reshape(k, size).to(self.dtype), alpha=int(xs.shape[0]))
                         off += size
+                    start += int(xs.shape[0])
                 n_total += n_b
         n_local = n_total
         if world > 1:
@@ -586,13 +602,38 @@ class ModelCurvatureOperator(CurvatureOperator):
         """
         budget = self.max_sweep_bytes
         n = int(x.shape[0])
-        if budget is None or n < 8 or self._batch_dependent():
+        if self._batch_dependent():
+            return n
+        if self._max_sample_vectors is not None:  # learnt from an out-of-memory error
+            n_cap = max(1, self._max_sample_vectors // k)
+            if n > n_cap:
+                return math.ceil(n / math.ceil(n / n_cap))
+        if budget is None or n < 8:
             return n
         if self._bytes_per_sample is None:
             self._bytes_per_sample = _activation_bytes_per_sample(self.model, self.loss_fn, x, y)
         per_sweep = self._bytes_per_sample * k * n
         parts = max(1, math.ceil(per_sweep / budget))
         return math.ceil(n / parts)
+
+    def _shrink_sweeps(self, failed: int, k: int) -> None:
+        """After an out-of-memory error on a sweep of ``failed`` samples × k vectors: allow half
+        as many sample-vectors per sweep from now on (kept for later products of this operator)."""
+        if failed <= 1 or self._batch_dependent():
+            raise torch.OutOfMemoryError(
+                f"out of memory in a {self.kind} product with {k} vectors on {failed} samples"
+                + (" (batch norm in train mode: batches cannot be split)" if self._batch_dependent() else "")
+                + "; lower batch_size or the number of vectors per product"
+            )
+        self._max_sample_vectors = max(1, (failed * k) // 2)
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        warnings.warn(
+            f"out of memory on {failed} samples x {k} vectors; continuing with sweeps of at most "
+            f"{self._max_sample_vectors} sample-vectors",
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
     def _batch_dependent(self) -> bool:
         return any(
