@@ -434,8 +434,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default=None, help="default: cuda for --size gpu, else cpu")
     ap.add_argument("--models", nargs="+", default=None,
                     help="run only these models of the size (default: all); results go to <size>-<models>.md")
+    ap.add_argument("--samples", type=int, default=None,
+                    help="override every model's number of images (a smoke test of a size's set-up, "
+                         "e.g. --size gpu --device cpu --samples 32); results go to <stem>-n<samples>.md")
     args = ap.parse_args(argv)
     cfg = dict(SIZES[args.size])
+    if args.samples is not None:
+        if args.samples < 1:
+            raise SystemExit(f"--samples must be positive, got {args.samples}")
+        cfg["models"] = [{**m, "n": args.samples, "batch_size": min(m["batch_size"], args.samples)}
+                         for m in cfg["models"]]
     if args.models:
         known = [m["name"] for m in cfg["models"]]
         unknown = sorted(set(args.models) - set(known))
@@ -475,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     print(md_text)
     args.out_dir.mkdir(parents=True, exist_ok=True)
     stem = args.size if not args.models else f"{args.size}-{'-'.join(args.models)}"
+    stem += f"-n{args.samples}" if args.samples is not None else ""
     (args.out_dir / f"{stem}.md").write_text(md_text)
     (args.out_dir / f"{stem}.json").write_text(json.dumps({"meta": meta, "results": results}, indent=1, default=str))
     print(f"wrote {args.out_dir / (stem + '.md')} and .json")

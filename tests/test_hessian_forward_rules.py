@@ -104,3 +104,38 @@ def test_bias_only_ggn_block_of_first_layers():
         n_b = model[0].bias.numel()
         block = ggn_operator(model, F.cross_entropy, (x, y), params=[model[0].bias]).to_dense()
         torch.testing.assert_close(block, full[p_w : p_w + n_b, p_w : p_w + n_b], rtol=1e-10, atol=1e-12)
+
+
+def test_ggn_of_a_flatten_first_mlp_skips_exactly_the_zero_matmul(monkeypatch):
+    """Inside torch.func, flatten(x) comes back wrapped; the mode still knows it is tangent-free.
+    The GGN product loses exactly one first-layer matmul (2·n·in·out FLOPs) and keeps its value."""
+    import contextlib
+
+    import hessian_spectra.hessian.operators as operators
+
+    torch.manual_seed(1)
+    n, shape, hidden = 12, (2, 3, 3), 7
+    model = torch.nn.Sequential(
+        torch.nn.Flatten(), torch.nn.Linear(18, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 4)
+    ).double()
+    x, y = _randn(n, *shape), torch.randint(0, 4, (n,), generator=GEN)
+    v, V = _randn(18 * hidden + hidden + hidden * 4 + 4), _randn(18 * hidden + hidden + hidden * 4 + 4, 3)
+
+    def run(rules: bool) -> tuple[list[int], list[torch.Tensor]]:
+        if not rules:
+            monkeypatch.setattr(operators, "skip_zero_input_tangents", contextlib.nullcontext)
+        op = ggn_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=None)
+        counts, outs = [], []
+        for vec in (v, V):
+            with FlopCounterMode(display=False) as fc:
+                outs.append(op @ vec)
+            counts.append(fc.get_total_flops())
+        monkeypatch.undo()
+        return counts, outs
+
+    (c_rules, o_rules), (c_plain, o_plain) = run(True), run(False)
+    zero_matmul = 2 * n * 18 * hidden
+    assert c_plain[0] - c_rules[0] == zero_matmul  # one vector
+    assert c_plain[1] - c_rules[1] == zero_matmul  # three vectors: the zero term was unbatched
+    for a, b in zip(o_rules, o_plain):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)

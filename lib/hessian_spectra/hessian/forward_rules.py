@@ -30,6 +30,7 @@ from torch import Tensor
 from torch._C._functorch import is_functorch_wrapped_tensor
 from torch.autograd import forward_ad
 from torch.overrides import TorchFunctionMode
+from torch.utils import _pytree as pytree
 
 __all__ = ["skip_zero_input_tangents"]
 
@@ -140,10 +141,31 @@ def _conv_args(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tupl
             _tuple(values["padding"], n), _tuple(values["dilation"], n), int(values["groups"]))
 
 
+# functions that give a tensor a tangent (torch.func.jvp calls them on plain primals and tangents)
+_ATTACHES_TANGENTS = {"_make_dual", "make_dual"}
+
+
 class skip_zero_input_tangents(TorchFunctionMode):
-    """Within this context, linear and convolution layers fed by a tangent-free input (the data)
-    use forward-mode rules without the zero input-tangent term (see the module docstring).
-    Results are unchanged; the forward-mode work of those layers halves."""
+    """Within this context, linear and convolution layers fed by a tangent-free input (the data,
+    or anything computed from the data and constants alone, such as ``flatten(x)``) use
+    forward-mode rules without the zero input-tangent term (see the module docstring).
+    Results are unchanged; the forward-mode work of those layers halves.
+
+    Inside a ``torch.func`` transform, even ``flatten(x)`` of plain data comes back wrapped, so
+    tangent-freeness is tracked: a plain tensor without a dual tangent is tangent-free, and so is
+    every output of an operation whose tensor arguments are all tangent-free.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._free: dict[int, Tensor] = {}  # id -> tensor (kept alive so that ids stay unique)
+
+    def __exit__(self, *exc: Any) -> Any:
+        self._free.clear()
+        return super().__exit__(*exc)
+
+    def _tangent_free(self, t: Any) -> bool:
+        return id(t) in self._free or _has_no_tangent(t)
 
     def __torch_function__(self, func: Any, types: Any, args: tuple[Any, ...] = (), kwargs: Any = None) -> Any:
         kwargs = kwargs or {}
@@ -151,9 +173,10 @@ class skip_zero_input_tangents(TorchFunctionMode):
             x = args[0] if args else kwargs.get("input")
             w = args[1] if len(args) > 1 else kwargs.get("weight")
             if (
-                isinstance(w, Tensor)
-                and _has_no_tangent(x)
-                and not _has_no_tangent(w)
+                isinstance(x, Tensor)
+                and isinstance(w, Tensor)
+                and self._tangent_free(x)
+                and not self._tangent_free(w)
                 and not torch.is_autocast_enabled(x.device.type)
             ):
                 if func is F.linear:
@@ -164,4 +187,12 @@ class skip_zero_input_tangents(TorchFunctionMode):
                     conv = _conv_args(func, args, kwargs)
                     if conv is not None:
                         return _ConstantInputConv.apply(*conv)
-        return func(*args, **kwargs)
+        out = func(*args, **kwargs)
+        if getattr(func, "__name__", "") in _ATTACHES_TANGENTS:
+            return out
+        tensors = [t for t in pytree.tree_leaves((args, kwargs)) if isinstance(t, Tensor)]
+        if all(self._tangent_free(t) for t in tensors):
+            for t in pytree.tree_leaves(out):
+                if isinstance(t, Tensor):
+                    self._free[id(t)] = t
+        return out
