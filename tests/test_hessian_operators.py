@@ -324,13 +324,14 @@ def test_reduced_precision_products_are_close():
 
 @pytest.mark.parametrize("kind", ["hessian", "ggn"])
 def test_split_sweeps_give_the_same_products(kind):
-    """A tiny max_sweep_bytes splits every batch into sweeps of a few samples: same operator."""
-    model, x, y = _problem("cnn_bn", n=23)
+    """A tiny max_sweep_bytes splits every batch into sweeps of the fewest samples allowed (32):
+    the same operator."""
+    model, x, y = _problem("cnn_bn", n=150)
     build = hessian_operator if kind == "hessian" else ggn_operator
-    whole = build(model, F.cross_entropy, (x, y), batch_size=16, max_sweep_bytes=None)
-    split = build(model, F.cross_entropy, (x, y), batch_size=16, max_sweep_bytes=1)
+    whole = build(model, F.cross_entropy, (x, y), batch_size=70, max_sweep_bytes=None)
+    split = build(model, F.cross_entropy, (x, y), batch_size=70, max_sweep_bytes=1)
     V = torch.randn(whole.shape[0], 4, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
-    assert split._sweep_samples(x[:16], y[:16], 4) == 1  # one sample per sweep
+    assert split._sweep_samples(x[:70], y[:70], 4) == 32  # sweeps of 32, 32 and 6 samples
     assert _rel(split @ V, whole @ V) < RTOL
     assert _rel(split @ V[:, 0], whole @ V[:, 0]) < RTOL
     per_sample = split._bytes_per_sample
@@ -339,15 +340,20 @@ def test_split_sweeps_give_the_same_products(kind):
 
 
 def test_sweep_budget_sets_equal_parts_and_never_splits_train_mode_batch_norm():
-    model, x, y = _problem("cnn_bn", n=64)
+    model, x, y = _problem("cnn_bn", n=256)
     op = hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=None)
     op._bytes_per_sample = 1000.0
-    op.max_sweep_bytes = 8 * 1000 * 16  # room for 16 samples × 8 vectors
-    assert op._sweep_samples(x, y, 8) == 16
-    assert op._sweep_samples(x, y, 1) == 64
-    assert op._sweep_samples(x[:50], y[:50], 8) == 13  # 4 parts of ≤ 13
+    op.max_sweep_bytes = 8 * 1000 * 64  # room for 64 samples × 8 vectors
+    assert op._sweep_samples(x, y, 8) == 64
+    assert op._sweep_samples(x, y, 1) == 256
+    assert op._sweep_samples(x[:200], y[:200], 8) == 50  # 4 equal parts
+    op.max_sweep_bytes = 1  # never below 32 samples, nor below 4 p k bytes of activations a sweep
+    assert op._sweep_samples(x, y, 8) == 32
+    op._bytes_per_sample = 1.0  # activations far below the operator's own traffic: no split
+    assert op._sweep_samples(x, y, 8) == 256
     model.train()
-    assert op._sweep_samples(x, y, 8) == 64  # batch statistics: splitting would change H
+    op._bytes_per_sample = 1000.0
+    assert op._sweep_samples(x, y, 8) == 256  # batch statistics: splitting would change H
     with pytest.raises(ValueError, match="max_sweep_bytes"):
         hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=0)
 
