@@ -11,8 +11,9 @@ whose first layer holds 43 % of its weights, this is 0.17 gradient passes of the
 product cost (``benchmarks/results/cpu.md``).
 
 :func:`skip_zero_input_tangents` is a context manager (a :class:`torch.overrides.TorchFunctionMode`)
-that routes ``F.linear`` / ``F.conv1d`` / ``F.conv2d`` / ``F.conv3d`` calls whose input is a plain
-tensor (not a ``torch.func`` wrapper, no forward-mode tangent: hence ẋ = 0 exactly) through
+that routes ``F.linear`` / ``F.conv1d`` / ``F.conv2d`` / ``F.conv3d`` calls whose input is
+tangent-free (a plain tensor without a forward-mode tangent, or the output of operations on such
+tensors alone, e.g. ``flatten(x)``, tracked through the mode: hence ẋ = 0 exactly) through
 :class:`torch.autograd.Function` s whose ``jvp`` computes x Ẇᵀ + ḃ only. Their ``backward`` gives
 the same gradients as torch's (``aten.convolution_backward`` for convolutions); ``vmap`` rules are
 generated. Every other call, and every call under autocast (whose dtype casts the rules would have
