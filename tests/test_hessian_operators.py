@@ -387,3 +387,24 @@ def test_out_of_memory_sweeps_are_redone_in_halves(monkeypatch):
     monkeypatch.setattr(op, "_hvp_batch", always)
     with pytest.warns(RuntimeWarning), pytest.raises(torch.OutOfMemoryError, match="lower batch_size"):
         op @ V
+
+
+def test_out_of_memory_in_forward_over_reverse_halves_the_sweep_not_the_method(monkeypatch):
+    """torch.OutOfMemoryError is a RuntimeError: it must reach the sweep halving, not switch the
+    k-vector HVP to its double-backward fallback."""
+    model, x, y = _problem("mlp", n=16)
+    op = hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=None)
+    V = torch.randn(op.shape[0], 2, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
+    ref = op @ V
+    real = op._hvp_batch_forward_over_reverse
+
+    def limited(xs, ys, vblocks):
+        if xs.shape[0] > 8:
+            raise torch.OutOfMemoryError("simulated")
+        return real(xs, ys, vblocks)
+
+    monkeypatch.setattr(op, "_hvp_batch_forward_over_reverse", limited)
+    with pytest.warns(RuntimeWarning, match="out of memory"):
+        out = op @ V
+    assert _rel(out, ref) < RTOL
+    assert op._forward_over_reverse_ok and op._max_sample_vectors == 16

@@ -478,10 +478,10 @@ class ModelCurvatureOperator(CurvatureOperator):
         self.hvp_method = hvp_method
         if max_sweep_bytes == "auto":
             # Not from the papers. On a CPU, k tangent sweeps over a batch touch k times its
-            # activations; once they outgrow the caches the product slows down (LeNet5, 8 vectors,
-            # batch 512: 1.86 gradient passes per vector; split into sweeps of 128 samples: 1.03;
-            # 2-core AMD EPYC, 32 MiB L3, one thread). 64 MiB was the best budget there for LeNet5
-            # and the MLP of benchmarks/. On a GPU the batch is kept whole (None) until measured;
+            # activations; once they outgrow the caches the product slows down (LeNet5 GGN, 8
+            # vectors, batch 512: 1.86 gradient passes per vector; with batch_size 128: 1.03; with
+            # this default's sweeps of 86 samples: 0.99 in benchmarks/results/cpu.md; 2-core AMD
+            # EPYC, 32 MiB L3, one thread). 64 MiB suited LeNet5 and the MLP of benchmarks/ there. On a GPU the batch is kept whole (None) until measured;
             # there, and everywhere, a sweep that runs out of memory is redone in halves.
             device = next((q.device for q in model.parameters()), torch.device("cpu"))
             max_sweep_bytes = 64 * 2**20 if device.type == "cpu" else None
@@ -681,6 +681,8 @@ class ModelCurvatureOperator(CurvatureOperator):
             else:
                 try:
                     return self._hvp_batch_forward_over_reverse(x, y, vblocks)
+                except torch.OutOfMemoryError:  # a RuntimeError too: the caller halves the sweep
+                    raise
                 except RuntimeError as err:  # an op torch.func cannot transform: fall back, once
                     self._forward_over_reverse_ok = False
                     warnings.warn(
