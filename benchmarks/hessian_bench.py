@@ -424,11 +424,7 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
         for row, fn in algo_runs:
             if row["tool"] == "pyhessian":
                 torch.manual_seed(2)
-            _sync(device)
-            t0 = time.perf_counter()
-            fn()
-            _sync(device)
-            row["times_s"].append(time.perf_counter() - t0)
+            row["times_s"].append(_time(fn, 1, device)["min"])
             row["time_min_s"] = min(row["times_s"])
             row["time_median_s"] = statistics.median(row["times_s"])
         model.zero_grad(set_to_none=True)

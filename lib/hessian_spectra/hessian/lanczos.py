@@ -250,9 +250,8 @@ def _lanczos_runs(
                     # invariant subspace found: continue from a new random direction orthogonal to
                     # it (β_j = 0 keeps T block diagonal, so its eigenpairs stay exact)
                     w = _random_vectors(1, p, dtype, device, generator)[0]
-                    Br = basis[r, : j + 1]
                     for _ in range(2):
-                        w -= Br.T @ (Br @ w)
+                        _project_out(w.unsqueeze(0), basis[r : r + 1, : j + 1])
                     wn = float(w.double().norm())
                     if wn > tol * math.sqrt(p):
                         betas[r, j] = 0.0
