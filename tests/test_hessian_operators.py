@@ -362,7 +362,8 @@ def test_out_of_memory_sweeps_are_redone_in_halves(monkeypatch):
     """A sweep that runs out of memory is retried on half as many samples: same product, the
     smaller size is kept, and a product that cannot be split says so."""
     model, x, y = _problem("mlp", n=20)
-    op = hessian_operator(model, F.cross_entropy, (x, y), batch_size=8, max_sweep_bytes=None)
+    # the sweeps of products from scratch (kept primal graphs would skip _hvp_batch)
+    op = hessian_operator(model, F.cross_entropy, (x, y), batch_size=8, max_sweep_bytes=None, primal_cache_bytes=0)
     V = torch.randn(op.shape[0], 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
     ref = op @ V
     real = op._hvp_batch
@@ -393,7 +394,7 @@ def test_out_of_memory_in_forward_over_reverse_halves_the_sweep_not_the_method(m
     """torch.OutOfMemoryError is a RuntimeError: it must reach the sweep halving, not switch the
     k-vector HVP to its double-backward fallback."""
     model, x, y = _problem("mlp", n=16)
-    op = hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=None)
+    op = hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=None, primal_cache_bytes=0)
     V = torch.randn(op.shape[0], 2, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
     ref = op @ V
     real = op._hvp_batch_forward_over_reverse

@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Literal
@@ -60,6 +62,7 @@ from tqdm.auto import tqdm
 
 from .distributed import all_reduce_sum, world_info
 from .forward_rules import skip_zero_input_tangents
+from .primal_cache import PrimalCache, build_entry, cached_ggn, cached_hvp
 
 __all__ = [
     "CurvatureOperator",
@@ -363,6 +366,14 @@ def _apply_output_hessian(
 # the model operators
 
 
+def _physical_memory() -> int:
+    """Bytes of physical memory of this machine (8 GiB where the OS does not say)."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return 8 * 2**30
+
+
 @contextlib.contextmanager
 def _model_mode(model: nn.Module, eval_mode: bool) -> Iterator[None]:
     if not eval_mode:
@@ -462,6 +473,7 @@ class ModelCurvatureOperator(CurvatureOperator):
         progress: bool | None = False,
         hvp_method: Literal["auto", "double_backward", "forward_over_reverse"] = "auto",
         max_sweep_bytes: int | None | Literal["auto"] = "auto",
+        primal_cache_bytes: int | None | Literal["auto"] = "auto",
     ) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
@@ -476,6 +488,7 @@ class ModelCurvatureOperator(CurvatureOperator):
                 f"hvp_method must be 'auto', 'double_backward' or 'forward_over_reverse', got {hvp_method!r}"
             )
         self.hvp_method = hvp_method
+        device = next((q.device for q in model.parameters()), torch.device("cpu"))
         if max_sweep_bytes == "auto":
             # Not from the papers. On a CPU, k tangent sweeps over a batch touch k times its
             # activations; once they outgrow the caches the product slows down (LeNet5 GGN, 8
@@ -483,11 +496,23 @@ class ModelCurvatureOperator(CurvatureOperator):
             # this default's sweeps of 86 samples: 0.99 in benchmarks/results/cpu.md; 2-core AMD
             # EPYC, 32 MiB L3, one thread). 64 MiB suited LeNet5 and the MLP of benchmarks/ there. On a GPU the batch is kept whole (None) until measured;
             # there, and everywhere, a sweep that runs out of memory is redone in halves.
-            device = next((q.device for q in model.parameters()), torch.device("cpu"))
             max_sweep_bytes = 64 * 2**20 if device.type == "cpu" else None
         if max_sweep_bytes is not None and (not isinstance(max_sweep_bytes, int) or max_sweep_bytes < 1):
             raise ValueError(f"max_sweep_bytes must be a positive integer, None or 'auto', got {max_sweep_bytes!r}")
         self.max_sweep_bytes = max_sweep_bytes
+        if primal_cache_bytes == "auto":
+            # Not from the papers. On a CPU: at most 2 GiB and an eighth of the memory (the MLP of
+            # benchmarks/ keeps about 20 MB per 512 MNIST images). On a GPU: off until measured there
+            # (the GPU benchmark times it with an explicit budget); pass a byte count to enable it.
+            primal_cache_bytes = min(2 * 2**30, _physical_memory() // 8) if device.type == "cpu" else 0
+        if primal_cache_bytes is None:
+            primal_cache_bytes = 0
+        if not isinstance(primal_cache_bytes, int) or isinstance(primal_cache_bytes, bool) or primal_cache_bytes < 0:
+            raise ValueError(
+                f"primal_cache_bytes must be a non-negative integer, None or 'auto', got {primal_cache_bytes!r}"
+            )
+        self.primal_cache = PrimalCache(primal_cache_bytes)
+        self._k_choice: dict[int, str] = {}  # k -> 'cached' | 'batched', timed once (see _batch_products)
         self._bytes_per_sample: float | None = None
         self._max_sample_vectors: int | None = None  # set after an out-of-memory error
         self._forward_over_reverse_ok = True
@@ -550,29 +575,18 @@ class ModelCurvatureOperator(CurvatureOperator):
             leave=False,
         )
         with _model_mode(self.model, self.eval_mode), _precision(self.precision, self.device):
+            use_cache = self._use_primal_cache()
             for index, (x, y) in enumerate(bar):
                 if index % world != rank:
                     continue
                 n_b = int(x.shape[0])
                 if n_b == 0:
                     continue
-                start = 0
-                while start < n_b:  # consecutive sweeps over the batch (one, unless split)
-                    stop = start + self._sweep_samples(x, y, k)
-                    xs, ys = x[start:stop], y[start:stop]
-                    try:
-                        if self.kind == "hessian":
-                            parts = self._hvp_batch(xs, ys, vblocks, k)
-                        else:
-                            parts = self._ggn_batch(xs, ys, vblocks, k)
-                    except torch.OutOfMemoryError:
-                        self._shrink_sweeps(int(xs.shape[0]), k)  # raises when it cannot
-                        continue  # the same samples again, in smaller sweeps; nothing is lost
+                for parts, n_s in self._batch_products(index, x, y, vblocks, k, use_cache):
                     off = 0
                     for t, size in zip(parts, self.sizes):  # accumulate in place: no concatenated copy
-                        acc[:, off : off + size].add_(t.reshape(k, size).to(self.dtype), alpha=int(xs.shape[0]))
+                        acc[:, off : off + size].add_(t.reshape(k, size).to(self.dtype), alpha=n_s)
                         off += size
-                    start += int(xs.shape[0])
                 n_total += n_b
         n_local = n_total
         if world > 1:
@@ -589,6 +603,116 @@ class ModelCurvatureOperator(CurvatureOperator):
         acc.div_(n_total)
         self._check_finite(acc)
         return acc.T
+
+    def _use_primal_cache(self) -> bool:
+        """Whether products may keep and reuse primal graphs now (called inside the model-mode
+        context): a positive budget, data held as one pair of tensors (an iterable may yield
+        other batches next time), no module in training mode, and for the Hessian a method that
+        is double backward at heart ('auto' or 'double_backward'). Empties the cache when the
+        parameters, buffers or data changed since its graphs were built."""
+        if self.primal_cache.budget <= 0 or self.batches.pair is None:
+            return False
+        if self.kind == "hessian" and self.hvp_method == "forward_over_reverse":
+            return False
+        if any(m.training for m in self.model.modules()):
+            return False
+        self.primal_cache.validate(PrimalCache.state(self.model, self.batches.pair))
+        return True
+
+    def _swept_products(self, x: Tensor, y: Tensor, vblocks: list[Tensor], k: int) -> Iterator[tuple[list[Tensor], int]]:
+        """(parts, samples) for consecutive sweeps over the batch (x, y), each computed from scratch
+        (one sweep unless the batch is split, see :meth:`_sweep_samples`)."""
+        n_b, start = int(x.shape[0]), 0
+        while start < n_b:
+            stop = start + self._sweep_samples(x, y, k)
+            xs, ys = x[start:stop], y[start:stop]
+            try:
+                if self.kind == "hessian":
+                    parts = self._hvp_batch(xs, ys, vblocks, k)
+                else:
+                    parts = self._ggn_batch(xs, ys, vblocks, k)
+            except torch.OutOfMemoryError:
+                self._shrink_sweeps(int(xs.shape[0]), k)  # raises when it cannot
+                continue  # the same samples again, in smaller sweeps; nothing is lost
+            yield parts, int(xs.shape[0])
+            start += int(xs.shape[0])
+
+    def _cached_products(self, entry: Any, vblocks: list[Tensor], k: int) -> list[Tensor]:
+        if self.kind == "hessian":
+            return cached_hvp(entry, self.params, vblocks, k)
+
+        def h_out(out: Tensor, y: Tensor, t: Tensor) -> Tensor:
+            return _apply_output_hessian(self._output_hessian, self.loss_fn, out, y, t, False)
+
+        return cached_ggn(entry, self.params, vblocks, k, h_out)
+
+    def _batch_products(
+        self, index: int, x: Tensor, y: Tensor, vblocks: list[Tensor], k: int, use_cache: bool
+    ) -> Iterator[tuple[list[Tensor], int]]:
+        """(parts, samples) covering the batch ``index``, from kept primal graphs where possible.
+
+        With the cache, the batch is swept in the parts a one-vector product would use (so the
+        keys do not depend on k). A sweep without a kept graph builds one (the primal pass every
+        product needs anyway) and keeps it if it fits the budget. A one-vector Hessian product
+        always goes through the kept graph (the graph is the first half of double backward: keeping
+        it costs nothing and halves the next product's work). Otherwise (k > 1 with
+        ``hvp_method='auto'``, and every GGN product, whose kept graph costs one more backward
+        pass to build and whose double-vjp J v took more work than forward mode on LeNet5's
+        convolutions: 1.71 against 1.59 gradient passes of FLOPs), the first sweep with a kept
+        graph is computed both ways, through the graph one vector after another and from scratch
+        in batched sweeps, and the faster way is kept for every later k-vector product of this
+        operator (both are exact; they differ by rounding)."""
+        if not use_cache:
+            yield from self._swept_products(x, y, vblocks, k)
+            return
+        cache, n_b = self.primal_cache, int(x.shape[0])
+        step = self._sweep_samples(x, y, 1)
+        for start in range(0, n_b, step):
+            xs, ys = x[start : start + step], y[start : start + step]
+            n_s, key = int(xs.shape[0]), (index, start, int(xs.shape[0]))
+            always = self.kind == "hessian" and (k == 1 or self.hvp_method == "double_backward")
+            choice = "cached" if always else self._k_choice.get(k)
+            entry = cache.get(key)
+            if entry is None and choice != "batched" and not cache.full:
+                try:
+                    entry = build_entry(self.kind, self._forward, self.loss_fn, self.params, xs, ys)
+                except torch.OutOfMemoryError:  # the graphs do not fit: stop keeping them
+                    cache.clear()
+                    cache.full = True
+                    if self.device.type == "cuda":
+                        torch.cuda.empty_cache()
+                    entry = None
+                else:
+                    cache.admit(key, entry)  # if it does not fit, it still serves this product
+            if entry is None or choice == "batched":
+                yield from self._swept_products(xs, ys, vblocks, k)
+                continue
+            if choice is None:  # time both ways once for this k (see the docstring)
+                yield self._calibrate(entry, xs, ys, vblocks, k), n_s
+                continue
+            yield self._cached_products(entry, vblocks, k), n_s
+
+    def _calibrate(self, entry: Any, xs: Tensor, ys: Tensor, vblocks: list[Tensor], k: int) -> list[Tensor]:
+        """Time a k-vector product on one sweep through the kept graph and from scratch, in two
+        rounds of alternating order (the minimum of each; one round misjudged 4 vectors on a busy
+        2-core machine), record the faster way in ``self._k_choice[k]`` and return the product."""
+        cached, scratch = [], []
+        for first_cached in (True, False):
+            for way in ((True, False) if first_cached else (False, True)):
+                t0 = self._clock()
+                if way:
+                    parts = self._cached_products(entry, vblocks, k)
+                else:
+                    for _ in self._swept_products(xs, ys, vblocks, k):
+                        pass
+                (cached if way else scratch).append(self._clock() - t0)
+        self._k_choice[k] = "cached" if min(cached) <= min(scratch) else "batched"
+        return parts
+
+    def _clock(self) -> float:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
 
     def _sweep_samples(self, x: Tensor, y: Tensor, k: int) -> int:
         """Samples per sweep for a k-vector product on the batch (x, y): the whole batch, or
