@@ -47,6 +47,10 @@ def test_tiny_benchmark_runs_and_peers_agree(tmp_path):
         assert 2.0 < hvp1 < 3.0
         assert hvpk < 0.8 * hvp1
         assert ggn1 < hvp1 and ggnk < hvpk
+        # a kept primal graph removes exactly the forward and first backward: one gradient pass
+        kept = rows.get(("HVP x1", "ours (primal kept)"))
+        if kept is not None:
+            assert kept["x_grad_flop"] == pytest.approx(hvp1 - 1.0, rel=1e-9)
         if ("HVP x1", "pyhessian") in rows:  # the same double backward for one vector
             assert rows[("HVP x1", "pyhessian")]["gflop"] == pytest.approx(rows[("HVP x1", "ours")]["gflop"])
 
