@@ -26,6 +26,14 @@ pass gives the outputs and the pullback (``torch.func.vjp``), ``torch.func.vmap`
 MSE (autograd otherwise) and the vmapped pullback gives Jᵀ(H_out J V); layers fed by the data skip
 torch's multiplication by their zero input tangent (:mod:`~hessian_spectra.hessian.forward_rules`).
 
+Kept primal graphs (:mod:`~hessian_spectra.hessian.primal_cache`): the forward pass and first
+backward of a sweep are the same for every product at the same parameters, so by default on a CPU
+(``primal_cache_bytes``) each sweep's autograd graph is kept after the first product, within a
+byte budget, and later products pay only their second-order part (a Hessian-vector product: the
+second backward alone, one gradient pass less work). The cache empties itself when a parameter,
+buffer or the data changes. A k-vector product times once both ways, through the kept graph and
+from scratch, and keeps the faster for that k.
+
 Memory: a k-vector product holds about k times the activations of one product. Each batch is
 therefore swept in equal parts whose k tangent sweeps fit ``max_sweep_bytes`` (on a CPU, where the
 caches decide the speed: 64 MiB by default), and a sweep that runs out of memory (on a GPU) is redone
@@ -502,8 +510,10 @@ class ModelCurvatureOperator(CurvatureOperator):
         self.max_sweep_bytes = max_sweep_bytes
         if primal_cache_bytes == "auto":
             # Not from the papers. On a CPU: at most 2 GiB and an eighth of the memory (the MLP of
-            # benchmarks/ keeps about 20 MB per 512 MNIST images). On a GPU: off until measured there
-            # (the GPU benchmark times it with an explicit budget); pass a byte count to enable it.
+            # benchmarks/ keeps 34 MiB for 2,048 MNIST images, LeNet5 140 MiB for 2,048 CIFAR-10
+            # images). On a GPU: off until timed there; pass a byte count to turn it on. (At the GPU
+            # benchmark's scale it could not hold anyway: VGG16-BN keeps 4.6 MiB per CIFAR-10
+            # image, measured on 2 and 4 images, so 230 GB for 50,000.)
             primal_cache_bytes = min(2 * 2**30, _physical_memory() // 8) if device.type == "cpu" else 0
         if primal_cache_bytes is None:
             primal_cache_bytes = 0
@@ -923,7 +933,10 @@ def hessian_operator(
             vector, vmapped forward-over-reverse for several; or force either),
             ``max_sweep_bytes`` (split each batch so that the k tangent sweeps of a k-vector
             product hold about this many bytes of activations; 'auto': 64 MiB on a CPU, no
-            split on a GPU; None: never split; not from the papers, see the constructor).
+            split on a GPU; None: never split; not from the papers, see the constructor),
+            ``primal_cache_bytes`` (bytes of autograd graphs kept between products at the same
+            parameters, for data given as one pair of tensors; 'auto': up to 2 GiB on a CPU, off
+            on a GPU; 0 or None: off; see :mod:`~hessian_spectra.hessian.primal_cache`).
 
     Returns:
         A :class:`ModelCurvatureOperator` with ``.shape == (p, p)``; ``op @ V`` for V (p, k) makes
