@@ -523,6 +523,7 @@ class ModelCurvatureOperator(CurvatureOperator):
             )
         self.primal_cache = PrimalCache(primal_cache_bytes)
         self._k_choice: dict[int, str] = {}  # k -> 'cached' | 'batched', timed once (see _batch_products)
+        self._k_trials: dict[int, dict[str, float]] = {}  # k -> seconds per sample of each way tried
         self._bytes_per_sample: float | None = None
         self._max_sample_vectors: int | None = None  # set after an out-of-memory error
         self._forward_over_reverse_ok = True
@@ -664,14 +665,16 @@ class ModelCurvatureOperator(CurvatureOperator):
         With the cache, the batch is swept in the parts a one-vector product would use (so the
         keys do not depend on k). A sweep without a kept graph builds one (the primal pass every
         product needs anyway) and keeps it if it fits the budget. A one-vector Hessian product
-        always goes through the kept graph (the graph is the first half of double backward: keeping
-        it costs nothing and halves the next product's work). Otherwise (k > 1 with
+        always goes through the kept graph (the graph is the first half of double backward:
+        keeping it costs nothing and halves the next product's work). Otherwise (k > 1 with
         ``hvp_method='auto'``, and every GGN product, whose kept graph costs one more backward
         pass to build and whose double-vjp J v took more work than forward mode on LeNet5's
-        convolutions: 1.71 against 1.59 gradient passes of FLOPs), the first sweep with a kept
-        graph is computed both ways, through the graph one vector after another and from scratch
-        in batched sweeps, and the faster way is kept for every later k-vector product of this
-        operator (both are exact; they differ by rounding)."""
+        convolutions: 1.71 against 1.59 gradient passes of FLOPs), the operator times one sweep
+        through the kept graph (one vector after another) and the next sweep from scratch
+        (batched), per sample, and keeps the faster way for every later k-vector product (4
+        vectors on the MLP of ``benchmarks/``: through the graph; on LeNet5: from scratch). Both
+        timed sweeps' products are used, so choosing costs no extra work; both ways are exact
+        and differ by rounding."""
         if not use_cache:
             yield from self._swept_products(x, y, vblocks, k)
             return
@@ -682,8 +685,10 @@ class ModelCurvatureOperator(CurvatureOperator):
             n_s, key = int(xs.shape[0]), (index, start, int(xs.shape[0]))
             always = self.kind == "hessian" and (k == 1 or self.hvp_method == "double_backward")
             choice = "cached" if always else self._k_choice.get(k)
+            trial = self._k_trials.setdefault(k, {}) if choice is None else {}
+            wants_graph = choice == "cached" or (choice is None and "cached" not in trial)
             entry = cache.get(key)
-            if entry is None and choice != "batched" and not cache.full:
+            if entry is None and wants_graph and not cache.full:
                 try:
                     entry = build_entry(self.kind, self._forward, self.loss_fn, self.params, xs, ys)
                 except torch.OutOfMemoryError:  # the graphs do not fit: stop keeping them
@@ -694,30 +699,19 @@ class ModelCurvatureOperator(CurvatureOperator):
                     entry = None
                 else:
                     cache.admit(key, entry)  # if it does not fit, it still serves this product
-            if entry is None or choice == "batched":
-                yield from self._swept_products(xs, ys, vblocks, k)
-                continue
-            if choice is None:  # time both ways once for this k (see the docstring)
-                yield self._calibrate(entry, xs, ys, vblocks, k), n_s
-                continue
-            yield self._cached_products(entry, vblocks, k), n_s
-
-    def _calibrate(self, entry: Any, xs: Tensor, ys: Tensor, vblocks: list[Tensor], k: int) -> list[Tensor]:
-        """Time a k-vector product on one sweep through the kept graph and from scratch, in two
-        rounds of alternating order (the minimum of each; one round misjudged 4 vectors on a busy
-        2-core machine), record the faster way in ``self._k_choice[k]`` and return the product."""
-        cached, scratch = [], []
-        for first_cached in (True, False):
-            for way in ((True, False) if first_cached else (False, True)):
-                t0 = self._clock()
-                if way:
-                    parts = self._cached_products(entry, vblocks, k)
-                else:
-                    for _ in self._swept_products(xs, ys, vblocks, k):
-                        pass
-                (cached if way else scratch).append(self._clock() - t0)
-        self._k_choice[k] = "cached" if min(cached) <= min(scratch) else "batched"
-        return parts
+            way = "cached" if entry is not None and wants_graph else "batched"
+            t0 = self._clock() if choice is None else 0.0
+            if way == "cached":
+                results = [(self._cached_products(entry, vblocks, k), n_s)]
+            else:
+                results = list(self._swept_products(xs, ys, vblocks, k))
+            if choice is None and (way == "cached" or "cached" in trial):
+                # one timed sweep each way, per sample (a batched sweep is only timed once the
+                # cached way has been, so that a cache too small for any graph decides nothing)
+                trial.setdefault(way, (self._clock() - t0) / n_s)
+                if len(trial) == 2:
+                    self._k_choice[k] = "cached" if trial["cached"] <= trial["batched"] else "batched"
+            yield from results
 
     def _clock(self) -> float:
         if self.device.type == "cuda":
