@@ -36,7 +36,7 @@ from scipy.linalg import eigh_tridiagonal
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .operators import CurvatureOperator, aslinearoperator
+from .operators import CurvatureOperator, _sync, aslinearoperator
 
 __all__ = ["LanczosResult", "EigenResult", "lanczos", "top_eigenpairs", "ritz_from_coefficients"]
 
@@ -120,11 +120,6 @@ class LanczosResult:
             S = S[:, indices]
         S_t = torch.as_tensor(S, dtype=self.basis.dtype, device=self.basis.device)
         return self.basis.T @ S_t
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def _random_vectors(

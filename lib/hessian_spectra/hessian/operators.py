@@ -374,6 +374,12 @@ def _apply_output_hessian(
 # the model operators
 
 
+def _sync(device: torch.device) -> None:
+    """Wait for the device's queued work (so that a wall-clock time covers it)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def _physical_memory() -> int:
     """Bytes of physical memory of this machine (8 GiB where the OS does not say)."""
     try:
@@ -502,8 +508,9 @@ class ModelCurvatureOperator(CurvatureOperator):
             # activations; once they outgrow the caches the product slows down (LeNet5 GGN, 8
             # vectors, batch 512: 1.86 gradient passes per vector; with batch_size 128: 1.03; with
             # this default's sweeps of 86 samples: 0.99 in benchmarks/results/cpu.md; 2-core AMD
-            # EPYC, 32 MiB L3, one thread). 64 MiB suited LeNet5 and the MLP of benchmarks/ there. On a GPU the batch is kept whole (None) until measured;
-            # there, and everywhere, a sweep that runs out of memory is redone in halves.
+            # EPYC, 32 MiB L3, one thread). 64 MiB suited LeNet5 and the MLP of benchmarks/ there.
+            # On a GPU the batch is kept whole (None) until measured; there, and everywhere, a
+            # sweep that runs out of memory is redone in halves.
             max_sweep_bytes = 64 * 2**20 if device.type == "cpu" else None
         if max_sweep_bytes is not None and (not isinstance(max_sweep_bytes, int) or max_sweep_bytes < 1):
             raise ValueError(f"max_sweep_bytes must be a positive integer, None or 'auto', got {max_sweep_bytes!r}")
@@ -717,8 +724,7 @@ class ModelCurvatureOperator(CurvatureOperator):
             yield from results
 
     def _clock(self) -> float:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
+        _sync(self.device)
         return time.perf_counter()
 
     def _sweep_samples(self, x: Tensor, y: Tensor, k: int) -> int:

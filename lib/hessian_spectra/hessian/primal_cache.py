@@ -48,7 +48,6 @@ class PrimalEntry:
     the parameters (Hessian: the loss is linear in that parameter) or on u (an unused parameter).
     """
 
-    kind: str
     grads: tuple[Tensor | None, ...]
     out: Tensor | None  # GGN: the network output f(x_b; w), with its graph
     u: Tensor | None  # GGN: the cotangent the map Jᵀu was built at (zeros, requires grad)
@@ -99,7 +98,7 @@ def build_entry(
     kept = tuple(g if g is not None and g.requires_grad else None for g in grads)
     for t in [g for g in kept if g is not None] + ([out, u] if kind == "ggn" else []):
         counter.add(t)
-    return PrimalEntry(kind, kept, kept_out, u, y, counter.nbytes)
+    return PrimalEntry(kept, kept_out, u, y, counter.nbytes)
 
 
 def cached_hvp(entry: PrimalEntry, params: Sequence[Tensor], vblocks: Sequence[Tensor], k: int) -> list[Tensor]:
