@@ -164,3 +164,23 @@ def test_approx_spec_from_slq_reuses_nodes():
     wider = approx_spec_from_slq(spec.slq, 256, kappa=1.25)  # the author's code's κ (inventory 001)
     assert wider.sigma > spec.sigma
 
+
+
+def test_runs_breaking_down_at_different_steps_equal_separate_runs():
+    """Start vectors inside invariant subspaces of dimensions 2, 5 and 40 (the whole space): the
+    runs advancing together end after 2, 5 and 12 steps, each with the coefficients it has alone."""
+    g = torch.Generator().manual_seed(4)
+    A = torch.diag(torch.linspace(-1.0, 3.0, 40, dtype=torch.float64))  # eigenvectors e_i
+    V0 = torch.randn(40, 3, generator=g, dtype=torch.float64)
+    V0[2:, 0] = 0.0
+    V0[5:, 1] = 0.0
+    V0 = V0 / V0.norm(dim=0, keepdim=True)
+    sd = spectral_density(A, 12, 3, v0=V0)
+    assert list(sd.steps) == [2, 5, 12]
+    for l in range(3):
+        single = lanczos(A, 12, v0=V0[:, l])
+        m = int(sd.steps[l])
+        assert single.num_steps == m
+        assert np.allclose(sd.nodes[l, :m], single.ritz_values, atol=1e-12)
+        assert np.allclose(sd.weights[l, :m], single.weights, atol=1e-12)
+        assert np.all(sd.weights[l, m:] == 0)

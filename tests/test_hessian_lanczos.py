@@ -147,3 +147,23 @@ def test_block_lanczos_multiplicity_and_invariant_subspace():
     with pytest.raises(ValueError, match="block_size"):
         top_eigenpairs(P, 2, block_size=0)
 
+
+
+def test_block_sums_accumulate_in_float64():
+    """Lanczos's α = vᵀw and β² = wᵀw: float64 rows to rounding; float32 rows summed past the
+    float32 integer limit 2^24 (a running float32 sum of ones would stop at 16,777,216)."""
+    from hessian_spectra.hessian.lanczos import _BlockSums
+
+    g = torch.Generator().manual_seed(0)
+    a = torch.randn(3, 10_001, generator=g, dtype=torch.float64)
+    b = torch.randn(3, 10_001, generator=g, dtype=torch.float64)
+    got = _BlockSums(3, 10_001, torch.float64, torch.device("cpu")).dot(a, b)
+    exact = (a * b).sum(dim=1)
+    assert got.dtype == torch.float64
+    assert torch.allclose(got, exact, rtol=0, atol=1e-12)
+    n = 2**24 + 2**13 + 7
+    ones = torch.ones(1, n, dtype=torch.float32)
+    assert _BlockSums(1, n, torch.float32, torch.device("cpu")).dot(ones, ones).item() == float(n)
+    # fewer rows than the buffer was made for (Lanczos runs that have ended)
+    sums = _BlockSums(4, 10_001, torch.float64, torch.device("cpu"))
+    assert torch.allclose(sums.dot(a[:2], b[:2]), exact[:2], rtol=0, atol=1e-12)

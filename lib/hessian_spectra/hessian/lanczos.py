@@ -12,7 +12,8 @@ builds an orthonormal basis V_m of the Krylov space K_m(A, v_1) with V_mᵀ A V_
 tridiag(β; α; β). The Ritz values θ (eigenvalues of T_m, from ``scipy.linalg.eigh_tridiagonal``)
 approximate the eigenvalues of A; the Ritz vector V_m s_j has residual norm ‖A V_m s_j − θ_j V_m s_j‖
 = β_m |s_j[m]|. The Lanczos vectors stay on the operator's device in its dtype ("working dtype");
-α and β are accumulated in float64.
+α and β are accumulated in float64 (elementwise products in the working dtype, summed in blocks of 4096,
+block sums added in float64: :class:`_BlockSums`).
 
 Several independent runs (one per start vector) advance together: each step makes ONE
 multi-vector product A [v^(1) … v^(n)], which a model operator computes in one pass over the data.
@@ -140,6 +141,28 @@ def _random_vectors(
     return out.to(device=device, dtype=dtype)
 
 
+class _BlockSums:
+    """Row-wise dot products ⟨a_r, b_r⟩ of (n, p) tensors, accumulated in float64.
+
+    The elementwise products are formed in the working dtype in a scratch buffer allocated once,
+    summed in blocks of ``block`` elements in the working dtype (torch's cascade summation: error
+    about log2(block)·eps relative to the sum of |terms|), and the block sums are added in float64.
+    ``tensor.sum(dtype=torch.float64)`` of the whole row gives the same to rounding but converts
+    every element: 8.7 ms against 0.4 ms for n = 4, p = 932,362 on one CPU thread. Not from the
+    papers (Papyan 2020 and Granziol et al. 2020 do not say how they sum).
+    """
+
+    def __init__(self, n: int, p: int, dtype: torch.dtype, device: torch.device, block: int = 4096) -> None:
+        self.p, self.block = p, block
+        self.buf = torch.zeros(n, -(-p // block) * block, dtype=dtype, device=device)  # zero padding
+
+    def dot(self, a: Tensor, b: Tensor) -> Tensor:
+        """(n,) float64: Σ_i a[r, i] b[r, i] for each row r."""
+        n = a.shape[0]
+        torch.mul(a, b, out=self.buf[:n, : self.p])
+        return self.buf[:n].view(n, -1, self.block).sum(dim=2).sum(dim=1, dtype=torch.float64)
+
+
 def _project_out(W: Tensor, B: Tensor) -> None:
     """W ← W − Bᵀ(B W) in place, run by run: W (n, p), B (n, j, p) with orthonormal rows.
 
@@ -182,6 +205,10 @@ def _lanczos_runs(
         raise ValueError("a start vector is zero")
     v = (v.double() / norms[:, None]).to(dtype)
     v_prev = torch.zeros_like(v)
+    v_next = torch.empty_like(v)
+    # scratch for the float64-accumulated reductions, allocated once: on a CPU a fresh (n, p)
+    # temporary per step page-faults (measured ~5 ms for n = 4, p = 932,362, against ~1 ms reused)
+    work = _BlockSums(n, p, dtype, device)
     alphas = np.zeros((n, num_steps))
     betas = np.zeros((n, num_steps))
     lengths = np.full(n, num_steps)
@@ -208,9 +235,9 @@ def _lanczos_runs(
         _sync(device)
         t_prod += time.perf_counter() - t0
         if j > 0:
-            W -= torch.as_tensor(betas[:, j - 1], dtype=dtype, device=device)[:, None] * v_prev
-        alpha = (v * W).sum(dim=1, dtype=torch.float64)  # products in the working dtype, sum in float64
-        W -= alpha.to(dtype)[:, None] * v
+            W.addcmul_(v_prev, torch.as_tensor(betas[:, j - 1], dtype=dtype, device=device)[:, None], value=-1.0)
+        alpha = work.dot(v, W)
+        W.addcmul_(v, alpha.to(dtype)[:, None], value=-1.0)
         if reorthogonalize and basis is not None:
             _sync(device)
             t1 = time.perf_counter()
@@ -227,7 +254,7 @@ def _lanczos_runs(
                 second_passes += 1
             _sync(device)
             t_re += time.perf_counter() - t1
-        beta = torch.linalg.vector_norm(W, dim=1, dtype=torch.float64)
+        beta = work.dot(W, W).sqrt()
         alpha_np = alpha.cpu().numpy()
         beta_np = beta.cpu().numpy()
         if not (np.isfinite(alpha_np[act]).all() and np.isfinite(beta_np[act]).all()):
@@ -236,8 +263,14 @@ def _lanczos_runs(
         betas[act, j] = beta_np[act]
         prev_beta = betas[:, j - 1] if j > 0 else np.zeros(n)
         anorm[act] = np.maximum(anorm[act], np.abs(alpha_np[act]) + beta_np[act] + prev_beta[act])
-        v_prev = v
-        v_next = torch.zeros_like(v)
+        # v_{j+1} = w / β_j for every row (β_j ≥ 0; a row that broke down or is inactive gets 0
+        # here and is handled below), written into the buffer of v_{j−1}, which is no longer needed
+        scale = torch.as_tensor(np.where(beta_np > 0, 1.0 / np.maximum(beta_np, np.finfo(float).tiny), 0.0),
+                                dtype=dtype, device=device)
+        torch.mul(W, scale[:, None], out=v_next)
+        inactive = np.flatnonzero(~active)
+        if inactive.size:
+            v_next[torch.as_tensor(inactive, device=device)] = 0
         restarted = False
         for r in act:
             if beta_np[r] <= tol * max(anorm[r], np.finfo(float).tiny):
@@ -257,9 +290,8 @@ def _lanczos_runs(
                 broke[r] = True
                 betas[r, j] = 0.0
                 active[r] = False
-            else:
-                v_next[r] = (W[r].double() / beta_np[r]).to(dtype)
-        v = v_next
+                v_next[r] = 0
+        v_prev, v, v_next = v, v_next, v_prev
         # after a restart every residual is 0, which says nothing about eigenvalues not yet
         # reached (multiplicities): convergence is only judged at ordinary steps
         if should_stop is not None and n == 1 and active[0] and not restarted:

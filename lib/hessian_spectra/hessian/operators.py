@@ -587,6 +587,14 @@ class ModelCurvatureOperator(CurvatureOperator):
         rank, world = world_info() if self.distributed in (None, True) else (0, 1)
         if self.distributed is True and world == 1 and not torch.distributed.is_initialized():
             raise RuntimeError("distributed=True but torch.distributed is not initialised")
+
+        def add(rows: slice, parts: list[Tensor], n_s: int) -> None:
+            """acc[rows] += n_s · parts, block by block in place (no concatenated copy)."""
+            off = 0
+            for t, size in zip(parts, self.sizes):
+                acc[rows, off : off + size].add_(t.reshape(-1, size).to(self.dtype), alpha=n_s)
+                off += size
+
         it = iter(self.batches)
         bar = tqdm(
             it,
@@ -603,11 +611,7 @@ class ModelCurvatureOperator(CurvatureOperator):
                 n_b = int(x.shape[0])
                 if n_b == 0:
                     continue
-                for parts, n_s in self._batch_products(index, x, y, vblocks, k, use_cache):
-                    off = 0
-                    for t, size in zip(parts, self.sizes):  # accumulate in place: no concatenated copy
-                        acc[:, off : off + size].add_(t.reshape(k, size).to(self.dtype), alpha=n_s)
-                        off += size
+                self._batch_products(index, x, y, vblocks, k, use_cache, add)
                 n_total += n_b
         n_local = n_total
         if world > 1:
@@ -658,7 +662,7 @@ class ModelCurvatureOperator(CurvatureOperator):
             yield parts, int(xs.shape[0])
             start += int(xs.shape[0])
 
-    def _cached_products(self, entry: Any, vblocks: list[Tensor], k: int) -> list[Tensor]:
+    def _cached_products(self, entry: Any, vblocks: list[Tensor], k: int) -> Iterator[tuple[int, list[Tensor]]]:
         if self.kind == "hessian":
             return cached_hvp(entry, self.params, vblocks, k)
 
@@ -668,9 +672,17 @@ class ModelCurvatureOperator(CurvatureOperator):
         return cached_ggn(entry, self.params, vblocks, k, h_out)
 
     def _batch_products(
-        self, index: int, x: Tensor, y: Tensor, vblocks: list[Tensor], k: int, use_cache: bool
-    ) -> Iterator[tuple[list[Tensor], int]]:
-        """(parts, samples) covering the batch ``index``, from kept primal graphs where possible.
+        self,
+        index: int,
+        x: Tensor,
+        y: Tensor,
+        vblocks: list[Tensor],
+        k: int,
+        use_cache: bool,
+        add: Callable[[slice, list[Tensor], int], None],
+    ) -> None:
+        """Add the batch ``index``'s products to the operator's sum through ``add(rows, parts,
+        samples)``, from kept primal graphs where possible.
 
         With the cache, the batch is swept in the parts a one-vector product would use (so the
         keys do not depend on k). A sweep without a kept graph builds one (the primal pass every
@@ -686,7 +698,8 @@ class ModelCurvatureOperator(CurvatureOperator):
         timed sweeps' products are used, so choosing costs no extra work; both ways are exact
         and differ by rounding."""
         if not use_cache:
-            yield from self._swept_products(x, y, vblocks, k)
+            for parts, n_s in self._swept_products(x, y, vblocks, k):
+                add(slice(None), parts, n_s)
             return
         cache, n_b = self.primal_cache, int(x.shape[0])
         step = self._sweep_samples(x, y, 1)
@@ -712,16 +725,17 @@ class ModelCurvatureOperator(CurvatureOperator):
             way = "cached" if entry is not None and wants_graph else "batched"
             t0 = self._clock() if choice is None else 0.0
             if way == "cached":
-                results = [(self._cached_products(entry, vblocks, k), n_s)]
+                for j, parts in self._cached_products(entry, vblocks, k):
+                    add(slice(j, j + 1), parts, n_s)
             else:
-                results = list(self._swept_products(xs, ys, vblocks, k))
+                for parts, n_part in self._swept_products(xs, ys, vblocks, k):
+                    add(slice(None), parts, n_part)
             if choice is None and (way == "cached" or "cached" in trial):
                 # one timed sweep each way, per sample (a batched sweep is only timed once the
                 # cached way has been, so that a cache too small for any graph decides nothing)
                 trial.setdefault(way, (self._clock() - t0) / n_s)
                 if len(trial) == 2:
                     self._k_choice[k] = "cached" if trial["cached"] <= trial["batched"] else "batched"
-            yield from results
 
     def _clock(self) -> float:
         _sync(self.device)
@@ -832,9 +846,8 @@ class ModelCurvatureOperator(CurvatureOperator):
             loss = self.loss_fn(self._forward(x), y)
             grads = torch.autograd.grad(loss, self.params, create_graph=True, allow_unused=True)
             idx = [i for i, g in enumerate(grads) if g is not None and g.requires_grad]
-            out = [torch.zeros_like(v) for v in vblocks]
-            if not idx:
-                return out
+            if not idx:  # the loss is linear in every parameter: H_b = 0
+                return [torch.zeros_like(v) for v in vblocks]
             gsel = [grads[i] for i in idx]
             if k == 1:
                 hv = torch.autograd.grad(

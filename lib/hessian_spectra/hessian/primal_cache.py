@@ -31,7 +31,7 @@ frozen into the operator).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -101,21 +101,23 @@ def build_entry(
     return PrimalEntry(kept, kept_out, u, y, counter.nbytes)
 
 
-def cached_hvp(entry: PrimalEntry, params: Sequence[Tensor], vblocks: Sequence[Tensor], k: int) -> list[Tensor]:
-    """(H_b V) per parameter, each (k, *shape): k backward passes through the kept g_b."""
+def cached_hvp(
+    entry: PrimalEntry, params: Sequence[Tensor], vblocks: Sequence[Tensor], k: int
+) -> Iterator[tuple[int, list[Tensor]]]:
+    """(j, H_b v_j per parameter) for j = 0 … k−1: one backward pass through the kept g_b per
+    vector. Nothing is yielded when the loss is linear in every parameter (H_b = 0). The results
+    are yielded as autograd makes them, so the caller adds them where they belong without first
+    copying them into a (k, p) block (on a CPU a fresh block of that size costs page faults)."""
     idx = [i for i, g in enumerate(entry.grads) if g is not None]
-    out = [torch.zeros_like(v) for v in vblocks]
-    if not idx:  # the loss is linear in every parameter: H_b = 0
-        return out
+    if not idx:
+        return
     gsel = [entry.grads[i] for i in idx]
     for j in range(k):
         hv = torch.autograd.grad(
             gsel, params, grad_outputs=[vblocks[i][j] for i in idx],
             retain_graph=True, allow_unused=True, materialize_grads=True,
         )
-        for o, h in zip(out, hv):
-            o[j] = h
-    return out
+        yield j, list(hv)
 
 
 def cached_ggn(
@@ -124,15 +126,15 @@ def cached_ggn(
     vblocks: Sequence[Tensor],
     k: int,
     output_hessian: Callable[[Tensor, Tensor, Tensor], Tensor],
-) -> list[Tensor]:
-    """(G_b V) per parameter: per vector, J v by a backward pass through the kept Jᵀu, then
-    Jᵀ (H_out J v) by a backward pass through the kept f. ``output_hessian(out, y, t)`` applies
-    H_out to one tangent t of the outputs' shape."""
+) -> Iterator[tuple[int, list[Tensor]]]:
+    """(j, G_b v_j per parameter) for j = 0 … k−1: J v_j by a backward pass through the kept Jᵀu,
+    then Jᵀ (H_out J v_j) by a backward pass through the kept f. ``output_hessian(out, y, t)``
+    applies H_out to one tangent t of the outputs' shape. Nothing is yielded when no parameter
+    reaches the output (G_b = 0)."""
     assert entry.out is not None and entry.u is not None
     idx = [i for i, g in enumerate(entry.grads) if g is not None]
-    res = [torch.zeros_like(v) for v in vblocks]
     if not idx:
-        return res
+        return
     jtu = [entry.grads[i] for i in idx]
     out = entry.out.detach()
     for j in range(k):
@@ -141,9 +143,7 @@ def cached_ggn(
         gv = torch.autograd.grad(
             entry.out, params, grad_outputs=hjv, retain_graph=True, allow_unused=True, materialize_grads=True
         )
-        for r, g in zip(res, gv):
-            r[j] = g
-    return res
+        yield j, list(gv)
 
 
 class PrimalCache:
