@@ -60,6 +60,7 @@ class _ConstantInputLinear(torch.autograd.Function):
         ctx.save_for_backward(x, weight)
         ctx.save_for_forward(x)
         ctx.has_bias = bias is not None
+        ctx.set_materialize_grads(False)  # ẋ is None in jvp, not a zero tensor of the data's shape
 
     @staticmethod
     def jvp(ctx: Any, x_t: Tensor | None, weight_t: Tensor | None, bias_t: Tensor | None) -> Tensor:
@@ -69,7 +70,9 @@ class _ConstantInputLinear(torch.autograd.Function):
         return F.linear(x, weight_t, bias_t)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:  # type: ignore[override]
+    def backward(ctx: Any, grad: Tensor | None) -> tuple[Tensor | None, Tensor | None, Tensor | None]:  # type: ignore[override]
+        if grad is None:  # the output does not reach what is differentiated
+            return None, None, None
         x, weight = ctx.saved_tensors
         g2 = grad.reshape(-1, grad.shape[-1])
         gx = grad @ weight if ctx.needs_input_grad[0] else None
@@ -103,6 +106,7 @@ class _ConstantInputConv(torch.autograd.Function):
         ctx.conf = (stride, padding, dilation, groups)
         ctx.bias_shape = None if bias is None else list(bias.shape)
         ctx.out_shape = output.shape
+        ctx.set_materialize_grads(False)  # ẋ is None in jvp, not a zero tensor of the data's shape
 
     @staticmethod
     def jvp(ctx: Any, x_t: Tensor | None, weight_t: Tensor | None, bias_t: Tensor | None, *_: Any) -> Tensor:
@@ -114,7 +118,9 @@ class _ConstantInputConv(torch.autograd.Function):
         return torch.ops.aten.convolution(x, weight_t, bias_t, stride, padding, dilation, False, [0] * len(stride), groups)
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> tuple[Any, ...]:  # type: ignore[override]
+    def backward(ctx: Any, grad: Tensor | None) -> tuple[Any, ...]:  # type: ignore[override]
+        if grad is None:  # the output does not reach what is differentiated
+            return (None,) * 7
         x, weight = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.conf
         mask = [ctx.needs_input_grad[0], ctx.needs_input_grad[1],

@@ -912,7 +912,10 @@ class ModelCurvatureOperator(CurvatureOperator):
             return out, out
 
         with torch.enable_grad(), skip_zero_input_tangents():
-            _, tangent, out = torch.func.jvp(f, tuple(self.params), tuple(v[0] for v in vblocks), has_aux=True)
+            # tangents with storages of their own: a view into the (k, p) block would make forward
+            # AD allocate a zero tensor per parameter and copy the view into it
+            tangents = tuple(v[0].clone() for v in vblocks)
+            _, tangent, out = torch.func.jvp(f, tuple(self.params), tangents, has_aux=True)
             hjv = _apply_output_hessian(self._output_hessian, self.loss_fn, out, y, tangent.detach(), False)
             res = torch.autograd.grad(
                 out, self.params, grad_outputs=hjv.to(out.dtype), allow_unused=True, materialize_grads=True
