@@ -263,14 +263,10 @@ def _lanczos_runs(
         betas[act, j] = beta_np[act]
         prev_beta = betas[:, j - 1] if j > 0 else np.zeros(n)
         anorm[act] = np.maximum(anorm[act], np.abs(alpha_np[act]) + beta_np[act] + prev_beta[act])
-        # v_{j+1} = w / β_j for every row (β_j ≥ 0; a row that broke down or is inactive gets 0
-        # here and is handled below), written into the buffer of v_{j−1}, which is no longer needed
-        scale = torch.as_tensor(np.where(beta_np > 0, 1.0 / np.maximum(beta_np, np.finfo(float).tiny), 0.0),
-                                dtype=dtype, device=device)
-        torch.mul(W, scale[:, None], out=v_next)
-        inactive = np.flatnonzero(~active)
-        if inactive.size:
-            v_next[torch.as_tensor(inactive, device=device)] = 0
+        # v_{j+1} = w / β_j for every active row, 0 for the others (a row that breaks down now is
+        # handled below), written into the buffer of v_{j−1}, which is no longer needed
+        scale = np.divide(1.0, beta_np, out=np.zeros(n), where=active & (beta_np > 0))
+        torch.mul(W, torch.as_tensor(scale, dtype=dtype, device=device)[:, None], out=v_next)
         restarted = False
         for r in act:
             if beta_np[r] <= tol * max(anorm[r], np.finfo(float).tiny):

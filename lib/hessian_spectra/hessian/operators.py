@@ -84,6 +84,8 @@ __all__ = [
 
 Precision = Literal["highest", "tf32", "bf16"]
 LossFn = Callable[[Tensor, Tensor], Tensor]
+# add(rows, parts, samples): acc[rows] += samples · parts (per-parameter results of one sweep)
+AddProducts = Callable[[slice, list[Tensor], int], None]
 
 
 class CurvatureOperator:
@@ -644,9 +646,12 @@ class ModelCurvatureOperator(CurvatureOperator):
         self.primal_cache.validate(PrimalCache.state(self.model, self.batches.pair))
         return True
 
-    def _swept_products(self, x: Tensor, y: Tensor, vblocks: list[Tensor], k: int) -> Iterator[tuple[list[Tensor], int]]:
-        """(parts, samples) for consecutive sweeps over the batch (x, y), each computed from scratch
-        (one sweep unless the batch is split, see :meth:`_sweep_samples`)."""
+    def _swept_products(
+        self, x: Tensor, y: Tensor, vblocks: list[Tensor], k: int, add: AddProducts
+    ) -> None:
+        """Add the products of consecutive sweeps over the batch (x, y), each computed from scratch
+        (one sweep unless the batch is split, see :meth:`_sweep_samples`), through ``add(rows,
+        parts, samples)`` as each sweep completes."""
         n_b, start = int(x.shape[0]), 0
         while start < n_b:
             stop = start + self._sweep_samples(x, y, k)
@@ -659,7 +664,7 @@ class ModelCurvatureOperator(CurvatureOperator):
             except torch.OutOfMemoryError:
                 self._shrink_sweeps(int(xs.shape[0]), k)  # raises when it cannot
                 continue  # the same samples again, in smaller sweeps; nothing is lost
-            yield parts, int(xs.shape[0])
+            add(slice(None), parts, int(xs.shape[0]))
             start += int(xs.shape[0])
 
     def _cached_products(self, entry: Any, vblocks: list[Tensor], k: int) -> Iterator[tuple[int, list[Tensor]]]:
@@ -679,7 +684,7 @@ class ModelCurvatureOperator(CurvatureOperator):
         vblocks: list[Tensor],
         k: int,
         use_cache: bool,
-        add: Callable[[slice, list[Tensor], int], None],
+        add: AddProducts,
     ) -> None:
         """Add the batch ``index``'s products to the operator's sum through ``add(rows, parts,
         samples)``, from kept primal graphs where possible.
@@ -698,15 +703,14 @@ class ModelCurvatureOperator(CurvatureOperator):
         timed sweeps' products are used, so choosing costs no extra work; both ways are exact
         and differ by rounding."""
         if not use_cache:
-            for parts, n_s in self._swept_products(x, y, vblocks, k):
-                add(slice(None), parts, n_s)
+            self._swept_products(x, y, vblocks, k, add)
             return
         cache, n_b = self.primal_cache, int(x.shape[0])
         step = self._sweep_samples(x, y, 1)
+        always = self.kind == "hessian" and (k == 1 or self.hvp_method == "double_backward")
         for start in range(0, n_b, step):
             xs, ys = x[start : start + step], y[start : start + step]
             n_s, key = int(xs.shape[0]), (index, start, int(xs.shape[0]))
-            always = self.kind == "hessian" and (k == 1 or self.hvp_method == "double_backward")
             choice = "cached" if always else self._k_choice.get(k)
             trial = self._k_trials.setdefault(k, {}) if choice is None else {}
             wants_graph = choice == "cached" or (choice is None and "cached" not in trial)
@@ -728,8 +732,7 @@ class ModelCurvatureOperator(CurvatureOperator):
                 for j, parts in self._cached_products(entry, vblocks, k):
                     add(slice(j, j + 1), parts, n_s)
             else:
-                for parts, n_part in self._swept_products(xs, ys, vblocks, k):
-                    add(slice(None), parts, n_part)
+                self._swept_products(xs, ys, vblocks, k, add)
             if choice is None and (way == "cached" or "cached" in trial):
                 # one timed sweep each way, per sample (a batched sweep is only timed once the
                 # cached way has been, so that a cache too small for any graph decides nothing)
