@@ -165,7 +165,6 @@ def test_approx_spec_from_slq_reuses_nodes():
     assert wider.sigma > spec.sigma
 
 
-
 def test_runs_breaking_down_at_different_steps_equal_separate_runs():
     """Start vectors inside invariant subspaces of dimensions 2, 5 and 40 (the whole space): the
     runs advancing together end after 2, 5 and 12 steps, each with the coefficients it has alone."""

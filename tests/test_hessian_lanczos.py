@@ -148,7 +148,6 @@ def test_block_lanczos_multiplicity_and_invariant_subspace():
         top_eigenpairs(P, 2, block_size=0)
 
 
-
 def test_block_sums_accumulate_in_float64():
     """Lanczos's α = vᵀw and β² = wᵀw: float64 rows to rounding; float32 rows summed past the
     float32 integer limit 2^24 (a running float32 sum of ones would stop at 16,777,216)."""

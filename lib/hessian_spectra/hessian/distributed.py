@@ -13,6 +13,7 @@ Example (``torchrun --nproc_per_node=2 script.py``)::
     op = hessian_operator(model, F.cross_entropy, (x, y), batch_size=1000)
     sd = spectral_density(op, 100, 4, generator=torch.Generator().manual_seed(0))
     # every rank holds the same sd; rank 0 saves it
+    torch.distributed.destroy_process_group()   # before exit: gloo and NCCL threads must end first
 
 Pass ``distributed=False`` to an operator to keep it local although a group is initialised.
 """
