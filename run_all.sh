@@ -7,4 +7,4 @@ cd "$(dirname "$0")"
 source scripts/setup_env.sh
 export HESSIAN_SPECTRA_DATA="${HESSIAN_SPECTRA_DATA:-$(pwd)/../shared/data}"
 export MPLBACKEND="${MPLBACKEND:-Agg}"
-exec python -m hessian_spectra.runner "$@"
+exec python -m hessian_spectra.pipeline.runner "$@"

@@ -45,11 +45,13 @@ sys.path.insert(0, str(ROOT / "lib"))
 from hessian_spectra import models  # noqa: E402
 from hessian_spectra.data import load_dataset, subset  # noqa: E402
 from hessian_spectra.hessian import (  # noqa: E402
+    SpeedOptions,
     ggn_operator,
     hessian_operator,
     spectral_density,
     top_eigenpairs,
 )
+from hessian_spectra.hessian.speed import way_rule  # noqa: E402
 
 # Settings per size. None of these are from the papers: they are benchmark choices.
 SIZES: dict[str, dict[str, Any]] = {
@@ -225,12 +227,13 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
     add("gradient pass", "torch.autograd", grad_pass)
 
     # -- ours ---------------------------------------------------------------------------------
-    # Rows "ours": every product from scratch (primal_cache_bytes=0), what one product costs at new
+    # Rows "ours": every product from scratch (SpeedOptions(primal_cache_bytes=0)), what one product costs at new
     # parameters; the product targets are judged on these. Rows "ours (primal kept)": the engine's
     # default where it keeps each sweep's primal graph (on a CPU), i.e. every product after the
     # first at the same parameters, as in Lanczos; top-k and SLQ run with the default.
-    H = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs, primal_cache_bytes=0)
-    G = ggn_operator(model, F.cross_entropy, (x, y), batch_size=bs, primal_cache_bytes=0)
+    scratch = SpeedOptions(primal_cache_bytes=0)
+    H = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs, speed=scratch)
+    G = ggn_operator(model, F.cross_entropy, (x, y), batch_size=bs, speed=scratch)
     H_auto = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs)
     G_auto = ggn_operator(model, F.cross_entropy, (x, y), batch_size=bs)
     Hv, HV, Gv, GV = H @ v, H @ V, G @ v, G @ V
@@ -240,8 +243,8 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
         # the other k-vector method of the engine (is_grads_batched double backward), to choose the
         # default per device: on a CPU, VGG16-BN at 16 images ran forward-over-reverse at 3.9
         # gradient passes per vector against PyHessian's 3.6 (LeNet5: 1.2 against 2.6)
-        H_db = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs, hvp_method="double_backward",
-                                primal_cache_bytes=0)
+        H_db = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs,
+                                speed=SpeedOptions(hvp_method="double_backward", primal_cache_bytes=0))
         checks[f"ours (batched double backward) HVP x{kb}"] = _agree(lambda: H_db @ V, HV)
         add(f"HVP x{kb}", "ours (batched double backward)", lambda: H_db @ V, vectors=kb)
     add("GGN x1", "ours", lambda: G @ v)
@@ -250,7 +253,7 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
         kept = "ours (primal kept)"
         for op, vec, ref_, what in ((H_auto, v, Hv, "HVP x1"), (H_auto, V, HV, f"HVP x{kb}"),
                                     (G_auto, v, Gv, "GGN x1"), (G_auto, V, GV, f"GGN x{kb}")):
-            op @ vec  # keeps the graphs and, for k vectors, times both ways once (see operators.py)
+            op @ vec  # keeps the graphs (see hessian/speed.py)
             checks[f"{kept} {what}"] = _agree(lambda op=op, vec=vec: op @ vec, ref_)
             add(what, kept, lambda op=op, vec=vec: op @ vec, vectors=vec.shape[1] if vec.ndim == 2 else 1)
 
@@ -422,8 +425,8 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
         info["SLQ FLOP bound: n one-vector HVPs / our n-vector product"] = one["gflop"] * 1e9 * nv / flops_block
     if H_slq.primal_cache.budget > 0:
         info["SLQ ours: primal graphs kept (MiB)"] = H_slq.primal_cache.nbytes / 2**20
-        info["SLQ ours: way chosen for n vectors"] = H_slq._k_choice.get(nv, "cached" if nv == 1 else "-")
-        info["product rows: ways chosen (Hessian, GGN)"] = (dict(H_auto._k_choice), dict(G_auto._k_choice))
+        info["SLQ ours: way for n vectors"] = "kept" if nv == 1 else way_rule(model)
+        info["product rows: way for k > 1 vectors (speed.way_rule)"] = way_rule(model)
     for prec in cfg["reduced_precisions"]:
         H_low = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs, precision=prec)
         sd_low = run_once(f"SLQ m={m} n={nv}", f"ours ({prec} products)",

@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from hessian_spectra import beyond_rmt as br
+from hessian_spectra.papers.beyond_rmt import experiments as br
 from hessian_spectra.data import LabelledData
 from hessian_spectra.models import logistic_regression, mlp
 from hessian_spectra.training import TrainConfig

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hessian_spectra.catalog import (EXPECTED_COUNTS, PAPER_KEYS, CatalogError, caption_numbers,
+from hessian_spectra.pipeline.catalog import (EXPECTED_COUNTS, PAPER_KEYS, CatalogError, caption_numbers,
                                      default_catalog_path, expected_counts, iter_items, load_catalog,
                                      runs)
 

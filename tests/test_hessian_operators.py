@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import warnings
+from dataclasses import replace
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hessian_spectra.hessian import (
+    SpeedOptions,
     ggn_operator,
     hessian_operator,
     hessian_vector_product,
@@ -104,12 +106,12 @@ def test_hvp_matches_dense_hessian(name, batch_size):
 def test_both_hvp_methods_match_dense(name, method):
     model, x, y = _problem(name)
     H = dense_hessian(model, F.cross_entropy, x, y)
-    op = hessian_operator(model, F.cross_entropy, (x, y), batch_size=4, hvp_method=method)
+    op = hessian_operator(model, F.cross_entropy, (x, y), batch_size=4, speed=SpeedOptions(hvp_method=method))
     V = torch.randn(H.shape[0], 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
     assert _rel(op @ V, H @ V) < RTOL
     assert _rel(op @ V[:, 2], H @ V[:, 2]) < RTOL
     names = [n for n, _ in model.named_parameters()]
-    blk = hessian_operator(model, F.cross_entropy, (x, y), params=names[-2:], hvp_method=method)
+    blk = hessian_operator(model, F.cross_entropy, (x, y), params=names[-2:], speed=SpeedOptions(hvp_method=method))
     assert _rel(blk @ V[-blk.shape[0]:], H[-blk.shape[0]:, -blk.shape[0]:] @ V[-blk.shape[0]:]) < RTOL
 
 
@@ -262,7 +264,9 @@ def test_clear_errors():
     with pytest.raises(ValueError, match="differ in length"):
         hessian_operator(model, F.cross_entropy, (x, y[:3]))
     with pytest.raises(ValueError, match="hvp_method"):
-        hessian_operator(model, F.cross_entropy, (x, y), hvp_method="finite")
+        hessian_operator(model, F.cross_entropy, (x, y), speed=SpeedOptions(hvp_method="finite"))
+    with pytest.raises(ValueError, match="speed must be"):
+        hessian_operator(model, F.cross_entropy, (x, y), speed="fastest")
     with pytest.raises(ValueError, match="batch_size"):
         hessian_operator(model, F.cross_entropy, (x, y), batch_size=0)
     with pytest.raises(ValueError, match="exceeds"):
@@ -293,18 +297,17 @@ def test_ggn_refuses_train_mode_batch_norm():
 def test_forward_over_reverse_failure_falls_back_to_double_backward(monkeypatch):
     model, x, y = _problem("mlp")
     H = dense_hessian(model, F.cross_entropy, x, y)
-    op = hessian_operator(model, F.cross_entropy, (x, y), primal_cache_bytes=0)  # from scratch
+    op = hessian_operator(model, F.cross_entropy, (x, y), speed=SpeedOptions(primal_cache_bytes=0))  # from scratch
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated torch.func limitation")
 
-    monkeypatch.setattr(op, "_hvp_batch_forward_over_reverse", broken)
+    monkeypatch.setattr(op, "_forward_over_reverse", broken)
     V = torch.randn(H.shape[0], 3, dtype=torch.float64)
     with pytest.warns(RuntimeWarning, match="simulated"):
         out = op @ V
     assert _rel(out, H @ V) < RTOL
-    assert not op._forward_over_reverse_ok
-
+    assert not op._forward_over_reverse_ok()
 
 
 def test_reduced_precision_products_are_close():
@@ -328,45 +331,51 @@ def test_split_sweeps_give_the_same_products(kind):
     the same operator."""
     model, x, y = _problem("cnn_bn", n=150)
     build = hessian_operator if kind == "hessian" else ggn_operator
-    whole = build(model, F.cross_entropy, (x, y), batch_size=70, max_sweep_bytes=None)
-    split = build(model, F.cross_entropy, (x, y), batch_size=70, max_sweep_bytes=1)
+    whole = build(model, F.cross_entropy, (x, y), batch_size=70, speed=SpeedOptions(max_sweep_bytes=None))
+    split = build(model, F.cross_entropy, (x, y), batch_size=70, speed=SpeedOptions(max_sweep_bytes=1))
     V = torch.randn(whole.shape[0], 4, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
-    assert split._sweep_samples(x[:70], y[:70], 4) == 32  # sweeps of 32, 32 and 6 samples
+    assert split.plan.sweep_samples(split, x[:70], y[:70], 4) == 32  # sweeps of 32, 32 and 6 samples
     assert _rel(split @ V, whole @ V) < RTOL
     assert _rel(split @ V[:, 0], whole @ V[:, 0]) < RTOL
-    per_sample = split._bytes_per_sample
+    per_sample = split.plan.bytes_per_sample
     # activations of the CNN: Conv2d out, BN out, Tanh out, MaxPool indices, ... (float64)
     assert per_sample is not None and 3 * 4 * 4 * 8 <= per_sample <= 20 * 3 * 4 * 4 * 8
 
 
 def test_sweep_budget_sets_equal_parts_and_never_splits_train_mode_batch_norm():
     model, x, y = _problem("cnn_bn", n=256)
-    op = hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=None)
-    op._bytes_per_sample = 1000.0
-    op.max_sweep_bytes = 8 * 1000 * 64  # room for 64 samples × 8 vectors
-    assert op._sweep_samples(x, y, 8) == 64
-    assert op._sweep_samples(x, y, 1) == 256
-    assert op._sweep_samples(x[:200], y[:200], 8) == 50  # 4 equal parts
-    op.max_sweep_bytes = 1  # never below 32 samples, nor below 4 p k bytes of activations a sweep
-    assert op._sweep_samples(x, y, 8) == 32
-    op._bytes_per_sample = 1.0  # activations far below the operator's own traffic: no split
-    assert op._sweep_samples(x, y, 8) == 256
+    op = hessian_operator(model, F.cross_entropy, (x, y), speed=SpeedOptions(max_sweep_bytes=None))
+    plan = op.plan
+
+    def samples(xs, ys, k):
+        return plan.sweep_samples(op, xs, ys, k)
+
+    plan.bytes_per_sample = 1000.0
+    plan.options = replace(plan.options, max_sweep_bytes=8 * 1000 * 64)  # room for 64 samples × 8 vectors
+    assert samples(x, y, 8) == 64
+    assert samples(x, y, 1) == 256
+    assert samples(x[:200], y[:200], 8) == 50  # 4 equal parts
+    plan.options = replace(plan.options, max_sweep_bytes=1)  # never below 32 samples, nor below 4 p k bytes
+    assert samples(x, y, 8) == 32
+    plan.bytes_per_sample = 1.0  # activations far below the operator's own traffic: no split
+    assert samples(x, y, 8) == 256
     model.train()
-    op._bytes_per_sample = 1000.0
-    assert op._sweep_samples(x, y, 8) == 256  # batch statistics: splitting would change H
+    plan.bytes_per_sample = 1000.0
+    assert samples(x, y, 8) == 256  # batch statistics: splitting would change H
     with pytest.raises(ValueError, match="max_sweep_bytes"):
-        hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=0)
+        hessian_operator(model, F.cross_entropy, (x, y), speed=SpeedOptions(max_sweep_bytes=0))
 
 
 def test_out_of_memory_sweeps_are_redone_in_halves(monkeypatch):
     """A sweep that runs out of memory is retried on half as many samples: same product, the
     smaller size is kept, and a product that cannot be split says so."""
     model, x, y = _problem("mlp", n=20)
-    # the sweeps of products from scratch (kept primal graphs would skip _hvp_batch)
-    op = hessian_operator(model, F.cross_entropy, (x, y), batch_size=8, max_sweep_bytes=None, primal_cache_bytes=0)
+    # the sweeps of products from scratch (kept primal graphs would skip sweep_products)
+    op = hessian_operator(model, F.cross_entropy, (x, y), batch_size=8,
+                          speed=SpeedOptions(max_sweep_bytes=None, primal_cache_bytes=0))
     V = torch.randn(op.shape[0], 3, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
     ref = op @ V
-    real = op._hvp_batch
+    real = op.sweep_products
     seen: list[int] = []
 
     def limited(xs, ys, vblocks, k):
@@ -375,17 +384,17 @@ def test_out_of_memory_sweeps_are_redone_in_halves(monkeypatch):
             raise torch.OutOfMemoryError("simulated")
         return real(xs, ys, vblocks, k)
 
-    monkeypatch.setattr(op, "_hvp_batch", limited)
+    monkeypatch.setattr(op, "sweep_products", limited)
     with pytest.warns(RuntimeWarning, match="out of memory"):
         out = op @ V
     assert _rel(out, ref) < RTOL
     assert seen[:3] == [8, 4, 2] and max(s * 3 for s in seen[2:]) <= 9
-    assert op._max_sample_vectors == 6
+    assert op.plan.max_sample_vectors == 6
 
     def always(xs, ys, vblocks, k):
         raise torch.OutOfMemoryError("simulated")
 
-    monkeypatch.setattr(op, "_hvp_batch", always)
+    monkeypatch.setattr(op, "sweep_products", always)
     with pytest.warns(RuntimeWarning), pytest.raises(torch.OutOfMemoryError, match="lower batch_size"):
         op @ V
 
@@ -394,18 +403,18 @@ def test_out_of_memory_in_forward_over_reverse_halves_the_sweep_not_the_method(m
     """torch.OutOfMemoryError is a RuntimeError: it must reach the sweep halving, not switch the
     k-vector HVP to its double-backward fallback."""
     model, x, y = _problem("mlp", n=16)
-    op = hessian_operator(model, F.cross_entropy, (x, y), max_sweep_bytes=None, primal_cache_bytes=0)
+    op = hessian_operator(model, F.cross_entropy, (x, y), speed=SpeedOptions(max_sweep_bytes=None, primal_cache_bytes=0))
     V = torch.randn(op.shape[0], 2, dtype=torch.float64, generator=torch.Generator().manual_seed(7))
     ref = op @ V
-    real = op._hvp_batch_forward_over_reverse
+    real = op._forward_over_reverse
 
     def limited(xs, ys, vblocks):
         if xs.shape[0] > 8:
             raise torch.OutOfMemoryError("simulated")
         return real(xs, ys, vblocks)
 
-    monkeypatch.setattr(op, "_hvp_batch_forward_over_reverse", limited)
+    monkeypatch.setattr(op, "_forward_over_reverse", limited)
     with pytest.warns(RuntimeWarning, match="out of memory"):
         out = op @ V
     assert _rel(out, ref) < RTOL
-    assert op._forward_over_reverse_ok and op._max_sample_vectors == 16
+    assert op._forward_over_reverse_ok() and op.plan.max_sample_vectors == 16

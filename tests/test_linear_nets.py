@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from hessian_spectra import linear_nets as ln
-from hessian_spectra import linear_nets_training as lt
+from hessian_spectra.papers.linear_networks import experiments as ex
+from hessian_spectra.training import HalvingSchedule, gradient_descent, half_squared_error, model_objective
 
 torch.set_num_threads(1)
 DT = torch.float64
@@ -25,15 +26,15 @@ def _gen(seed: int) -> torch.Generator:
 
 def _dense_hessian(Ws, X, Y) -> torch.Tensor:
     dims = ln.layer_dims(Ws)
-    w = lt.flatten_weights(Ws)
-    return torch.autograd.functional.hessian(lambda v: lt.loss_data(lt.unflatten_weights(v, dims), X, Y), w)
+    w = ln.flatten_weights(Ws)
+    return torch.autograd.functional.hessian(lambda v: ln.loss_data(ln.unflatten_weights(v, dims), X, Y), w)
 
 
 def _dense_ggn(Ws, X) -> torch.Tensor:
     """(1/n) J^T J of Eq. (3), J = d vec(W_e X) / dw by autograd."""
     dims = ln.layer_dims(Ws)
-    w = lt.flatten_weights(Ws)
-    J = torch.autograd.functional.jacobian(lambda v: (ln.end_to_end(lt.unflatten_weights(v, dims)) @ X).reshape(-1), w)
+    w = ln.flatten_weights(Ws)
+    J = torch.autograd.functional.jacobian(lambda v: (ln.end_to_end(ln.unflatten_weights(v, dims)) @ X).reshape(-1), w)
     return J.T @ J / X.shape[1]
 
 
@@ -108,7 +109,7 @@ def test_trace_eq7_equals_exact_hessian_trace_at_arbitrary_points(dims):
     X = _whitened(dims[0], 3 * dims[0], 1.7, seed=2)
     Y = torch.randn(dims[-1], X.shape[1], generator=_gen(3), dtype=DT)
     Ws = _random_weights(dims, seed=4)  # unbalanced, loss far from 0
-    assert float(lt.loss_data(Ws, X, Y)) > 0.1
+    assert float(ln.loss_data(Ws, X, Y)) > 0.1
     H = _dense_hessian(Ws, X, Y)
     G = _dense_ggn(Ws, X)
     eq7 = ln.trace_eq7(Ws, 1.7)
@@ -192,12 +193,12 @@ def test_projected_labels_give_the_trained_sharpness_at_least_squares_point():
     y = torch.randint(0, dL, (n,), generator=_gen(11))
     y[:15] = 0  # a majority class
     Y = ln.one_hot_columns(y, dL)
-    stats = lt.SufficientStatistics.from_data(X, Y, diagonalize=True)
+    stats = ln.SufficientStatistics.from_data(X, Y, diagonalize=True)
     W_star = (Y @ X.T) @ torch.linalg.inv(X @ X.T)  # least squares
     Ws = ln.balanced_factorization(W_star, [5, 5], generator=_gen(12))
     assert torch.allclose(ln.end_to_end(Ws), W_star, atol=1e-12)
     H = _dense_hessian(Ws, X, Y)
-    assert float(lt.loss_data(Ws, X, Y)) > 0.05  # Assumption 1 fails ...
+    assert float(ln.loss_data(Ws, X, Y)) > 0.05  # Assumption 1 fails ...
     assert float((H - _dense_ggn(Ws, X)).abs().max()) < 1e-10  # ... but H = GGN exactly
     lam = float(torch.linalg.eigvalsh(H).max())
     proj = ln.projected_label_proportion(X @ X.T / n, Y @ X.T / n)
@@ -239,8 +240,8 @@ def test_shallow_eq15_eq10_eq11_and_true_count():
 
 def _rotate_vec(v, dims, U):
     """Perturbation in original coordinates -> rotated (V_1 -> V_1 U)."""
-    parts = lt.unflatten_weights(v, dims)
-    return lt.flatten_weights([parts[0] @ U] + parts[1:])
+    parts = ln.unflatten_weights(v, dims)
+    return ln.flatten_weights([parts[0] @ U] + parts[1:])
 
 
 @pytest.mark.parametrize("kind", ["hessian", "ggn"])
@@ -249,22 +250,22 @@ def test_statistics_hvp_equals_data_hvp(kind):
     Xp = torch.rand(7, 50, generator=_gen(16), dtype=DT)  # raw, correlated inputs: general C
     Y = torch.randn(4, 50, generator=_gen(17), dtype=DT)
     Ws = _random_weights(dims, seed=18)
-    stats = lt.SufficientStatistics.from_data(Xp, Y)
+    stats = ln.SufficientStatistics.from_data(Xp, Y)
     Wr = stats.rotate_in(Ws)
-    assert float(lt.loss_stats(Wr, stats)) == pytest.approx(float(lt.loss_data(Ws, Xp, Y)), rel=1e-13)
+    assert float(ln.loss_stats(Wr, stats)) == pytest.approx(float(ln.loss_data(Ws, Xp, Y)), rel=1e-13)
     ref = _dense_hessian(Ws, Xp, Y) if kind == "hessian" else _dense_ggn(Ws, Xp)
-    op = lt.LinearNetStatsHessian(Wr, stats, kind=kind)
+    op = ln.LinearNetStatsHessian(Wr, stats, kind=kind)
     p = op.shape[0]
     V = torch.randn(p, 3, generator=_gen(19), dtype=DT)
     Vr = torch.stack([_rotate_vec(V[:, i], dims, stats.U) for i in range(3)], 1)
     want = torch.stack([_rotate_vec((ref @ V)[:, i], dims, stats.U) for i in range(3)], 1)
     assert torch.allclose(op @ Vr, want, rtol=1e-10, atol=1e-12)  # block
     assert torch.allclose(op @ Vr[:, 0], want[:, 0], rtol=1e-10, atol=1e-12)  # vector
-    got_np = op @ Vr[:, 1].numpy()
+    got_np = op.to_scipy() @ Vr[:, 1].numpy()  # SciPy's solvers see NumPy arrays
     assert isinstance(got_np, np.ndarray) and np.allclose(got_np, want[:, 1].numpy(), rtol=1e-10, atol=1e-12)
     # spectra agree (the rotation is orthogonal in parameter space)
-    assert torch.allclose(torch.linalg.eigvalsh(op.dense()), torch.linalg.eigvalsh(ref), atol=1e-10)
-    with pytest.raises(ValueError, match="length"):
+    assert torch.allclose(torch.linalg.eigvalsh(op.to_dense()), torch.linalg.eigvalsh(ref), atol=1e-10)
+    with pytest.raises(ValueError, match=rf"the operator needs \({p},\)"):
         op @ torch.zeros(p + 1, dtype=DT)
 
 
@@ -273,44 +274,44 @@ def test_gd_on_statistics_equals_gd_on_data():
     Xp = torch.rand(6, 30, generator=_gen(20), dtype=DT)
     Y = ln.one_hot_columns(torch.randint(0, 3, (30,), generator=_gen(21)), 3)
     W0 = _random_weights(dims, seed=22)
-    stats = lt.SufficientStatistics.from_data(Xp, Y)
-    grads, loss = lt.grad_stats(stats.rotate_in(W0), stats)
-    w = lt.flatten_weights(W0).requires_grad_(True)
-    ref = torch.autograd.grad(lt.loss_data(lt.unflatten_weights(w, dims), Xp, Y), w)[0]
-    assert torch.allclose(lt.flatten_weights(stats.rotate_out(grads)), ref, atol=1e-13)
-    res = lt.train_gd_stats(stats.rotate_in(W0), stats, lr_max=0.5, epochs=60, rule="none", checkpoints=[0, 60])
-    model = lt.build_mlp(W0, "linear")
-    ref_run = lt.train_gd_model(model, Xp.T, Y.T, lr_max=0.5, epochs=60, rule="none")
+    stats = ln.SufficientStatistics.from_data(Xp, Y)
+    grads, loss = ln.grad_stats(stats.rotate_in(W0), stats)
+    w = ln.flatten_weights(W0).requires_grad_(True)
+    ref = torch.autograd.grad(ln.loss_data(ln.unflatten_weights(w, dims), Xp, Y), w)[0]
+    assert torch.allclose(ln.flatten_weights(stats.rotate_out(grads)), ref, atol=1e-13)
+    res = ln.train_on_statistics(stats.rotate_in(W0), stats, lr_max=0.5, epochs=60, rule="none", checkpoints=[0, 60])
+    model = ln.mlp_from_weights(W0, "linear")
+    ref_run = gradient_descent(*model_objective(model, half_squared_error, Xp.T, Y.T), lr_max=0.5, epochs=60, rule="none")
     assert np.allclose(res.loss, ref_run.loss, rtol=1e-12)
-    for a, b in zip(stats.rotate_out(res.checkpoints[60]), ref_run.Ws):
+    for a, b in zip(stats.rotate_out(res.checkpoints[60]), ref_run.params):
         assert torch.allclose(a, b, atol=1e-12)
 
 
 def test_balanced_gd_stays_balanced_and_halving_rule():
     X = _whitened(8, 40, 1.0, seed=23)
     Y = ln.one_hot_columns(torch.randint(0, 3, (40,), generator=_gen(24)), 3)
-    stats = lt.SufficientStatistics.from_data(X, Y)
-    W0 = stats.rotate_in(lt.init_weights([8, 5, 5, 3], "balanced", seed=0))
-    res = lt.train_gd_stats(W0, stats, lr_max=0.05, epochs=3000)
-    assert res.status == "ok" and max(ln.imbalance(res.Ws)) < 1e-2  # S13
+    stats = ln.SufficientStatistics.from_data(X, Y)
+    W0 = stats.rotate_in(ln.init_weights([8, 5, 5, 3], "balanced", seed=0))
+    res = ln.train_on_statistics(W0, stats, lr_max=0.05, epochs=3000)
+    assert res.status == "ok" and max(ln.imbalance(res.params)) < 1e-2  # S13
     assert res.loss[-1] < res.loss[0]
     assert res.halvings >= 1 and res.lr[-1] < 0.05  # it stalls at the least-squares floor and halves
     assert res.loss[-1] >= stats.least_squares_loss() - 1e-12
-    sched = lt.HalvingSchedule(1.0, "window", window=2, threshold=1e-3)
+    sched = HalvingSchedule(1.0, "window", window=2, threshold=1e-3)
     assert sched.update(2, [1.0, 1.0, 0.9999]) == 0.5
-    bad = lt.train_gd_stats(W0, stats, lr_max=1e3, epochs=100)
+    bad = ln.train_on_statistics(W0, stats, lr_max=1e3, epochs=100)
     assert bad.status == "diverged"
 
 
 def test_tanh_mlp_build_and_loss():
-    Ws = lt.init_weights([5, 4, 4, 3], "balanced", seed=1)
-    model = lt.build_mlp(Ws, "tanh")
+    Ws = ln.init_weights([5, 4, 4, 3], "balanced", seed=1)
+    model = ln.mlp_from_weights(Ws, "tanh")
     x = torch.randn(10, 5, dtype=DT)
     h = torch.tanh(torch.tanh(x @ Ws[0].T) @ Ws[1].T) @ Ws[2].T
     assert torch.allclose(model(x), h)
-    assert float(lt.mse_sum_loss(h, torch.zeros_like(h))) == pytest.approx(float((h ** 2).sum() / 20))
+    assert float(half_squared_error(h, torch.zeros_like(h))) == pytest.approx(float((h ** 2).sum() / 20))
     with pytest.raises(ValueError, match="unknown init"):
-        lt.init_weights([5, 3], "xavier", seed=0)
+        ln.init_weights([5, 3], "xavier", seed=0)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -324,12 +325,12 @@ def test_hutchinson_converges_to_exact_trace():
     dims = [6, 5, 4, 3]
     X = _whitened(6, 24, 1.0, seed=25)
     Y = torch.randn(3, 24, generator=_gen(26), dtype=DT)
-    stats = lt.SufficientStatistics.from_data(X, Y)
+    stats = ln.SufficientStatistics.from_data(X, Y)
     Ws = stats.rotate_in(_random_weights(dims, seed=27))
-    op = lt.LinearNetStatsHessian(Ws, stats)
-    exact = float(torch.trace(op.dense()))
+    op = ln.LinearNetStatsHessian(Ws, stats)
+    exact = float(torch.trace(op.to_dense()))
     assert exact == pytest.approx(ln.trace_eq7(Ws, 1.0), rel=1e-10)
-    fro = float(torch.linalg.norm(op.dense()))
+    fro = float(torch.linalg.norm(op.to_dense()))
     errors = []
     for m in (100, 6400):
         est = hessian.hutchinson_trace(op, m, distribution="gaussian", generator=_gen(28))
@@ -343,7 +344,7 @@ def test_hutchinson_converges_to_exact_trace():
 def test_prepared_real_subset_satisfies_assumption2():
     """S33 on a real subset (pooled MNIST, small n): X X^T / n = sigma_x^2 I, achieved alpha_max, labels."""
     try:
-        sub = lt.prepare_subset("mnist", 300, 0.5, seed=0, pool=7, sigma_x=1.0, keep_data=True, cache=False)
+        sub = ex.prepare_subset("mnist", 300, 0.5, seed=0, pool=7, sigma_x=1.0, keep_data=True, cache=False)
     except FileNotFoundError as exc:
         pytest.skip(f"MNIST not available: {exc}")
     X, Y = sub.X.T, sub.Y.T  # columns
@@ -360,19 +361,19 @@ def test_whitened_reduction_gives_the_full_spectrum(dims):
     """Reduced operator + closed-form complement = full Hessian spectrum (whitened inputs, any point)."""
     X = _whitened(dims[0], 60, 1.5, seed=30)
     Y = torch.randn(dims[-1], 60, generator=_gen(31), dtype=DT)
-    stats = lt.SufficientStatistics.from_data(X, Y)
+    stats = ln.SufficientStatistics.from_data(X, Y)
     Ws = stats.rotate_in(_random_weights(dims, seed=32))
-    full = torch.sort(torch.linalg.eigvalsh(lt.LinearNetStatsHessian(Ws, stats).dense()), descending=True).values
-    red = lt.whitened_input_reduction(Ws[0], stats)
+    full = torch.sort(torch.linalg.eigvalsh(ln.LinearNetStatsHessian(Ws, stats).to_dense()), descending=True).values
+    red = ln.whitened_input_reduction(Ws[0], stats)
     r = red.Q.shape[1]
     assert r == dims[1] + dims[-1]
-    part = torch.linalg.eigvalsh(lt.LinearNetStatsHessian([Ws[0] @ red.Q] + Ws[1:], red.stats).dense())
-    comp, mult = lt.complement_eigenvalues(Ws, red)
+    part = torch.linalg.eigvalsh(ln.LinearNetStatsHessian([Ws[0] @ red.Q] + Ws[1:], red.stats).to_dense())
+    comp, mult = ln.complement_eigenvalues(Ws, red)
     merged = torch.sort(torch.cat([part, comp.repeat_interleave(mult)]), descending=True).values
     assert mult == dims[0] - r
     assert torch.allclose(merged, full, atol=1e-10)
     with pytest.raises(ValueError, match="whitened"):
-        lt.whitened_input_reduction(Ws[0], lt.SufficientStatistics.from_data(torch.rand(dims[0], 60, dtype=DT), Y))
+        ln.whitened_input_reduction(Ws[0], ln.SufficientStatistics.from_data(torch.rand(dims[0], 60, dtype=DT), Y))
 
 
 def test_plateau_rule_matches_torch_reduce_lr_on_plateau():
@@ -380,7 +381,7 @@ def test_plateau_rule_matches_torch_reduce_lr_on_plateau():
     rng = np.random.default_rng(0)
     losses = list(np.cumsum(-np.abs(rng.normal(0, 1e-3, 400))) + 1.0)
     losses[150:] = [losses[150] * (1 - 1e-5 * i) for i in range(250)]  # a plateau
-    sched = lt.HalvingSchedule(0.1, "plateau", window=20, threshold=1e-3)
+    sched = HalvingSchedule(0.1, "plateau", window=20, threshold=1e-3)
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=0.1)
     ref = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="min", factor=0.5, patience=20, threshold=1e-3,

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from hessian_spectra.catalog import load_catalog, runs
-from hessian_spectra.runner import Plan, execute_run
+from hessian_spectra.pipeline.catalog import load_catalog, runs
+from hessian_spectra.pipeline.runner import Plan, execute_run
 
 RUNS = runs(load_catalog())
 

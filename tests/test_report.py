@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from hessian_spectra.cache import config_hash, memory
-from hessian_spectra.profiles import resolve_profile
-from hessian_spectra.report import Claim, save_figure, verdict_within
+from hessian_spectra.pipeline.cache import config_hash, memory
+from hessian_spectra.pipeline.profiles import resolve_profile
+from hessian_spectra.pipeline.claims import Claim, verdict_within
+from hessian_spectra.pipeline.report import save_figure
 
 
 def test_save_figure_writes_png_and_json(tmp_path):

@@ -6,11 +6,12 @@ import textwrap
 import nbformat
 import pytest
 
-from hessian_spectra import runner
+from hessian_spectra.pipeline import runner
 
 NOTEBOOK_CODE = '''
 import matplotlib.pyplot as plt
-from hessian_spectra.report import Claim, save_figure
+from hessian_spectra.pipeline.claims import Claim
+from hessian_spectra.pipeline.report import save_figure
 fig, ax = plt.subplots()
 ax.plot([0, 1], [0, value])
 save_figure(fig, "linear_networks/fig0" + str(number), title="tiny", profile=profile, settings={"value": value},

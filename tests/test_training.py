@@ -125,7 +125,7 @@ def test_mse_loss_matches_eq4():
     logits = torch.tensor([[1.0, 0.0], [0.5, 0.5]])
     y = torch.tensor([0, 1])
     # (1/2N) sum ||h - e_y||^2 = (0 + 0.5) / (2 * 2)
-    assert float(training._loss("mse", logits, y)) == pytest.approx(0.125)
+    assert float(training.loss_function("mse")(logits, y)) == pytest.approx(0.125)
 
 
 @pytest.mark.parametrize("over, match", [

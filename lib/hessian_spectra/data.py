@@ -116,7 +116,7 @@ def _decode_jpegs(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 def _cifar10_jpegs(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """CIFAR-10 from the JPEG copy, decoding once and caching the decoded array beside the cache."""
-    from .cache import cache_dir
+    from .pipeline.cache import cache_dir
 
     stat = path.stat()
     cached = cache_dir() / "decoded" / f"cifar10_jpegs_{split}_{stat.st_size}_{int(stat.st_mtime)}.npz"

@@ -1,4 +1,13 @@
-"""Training with the papers' schedules; checkpoints cached on disk by a hash of the full configuration.
+"""Training with the papers' schedules and losses.
+
+Two entry points share the schedules and the losses of this module:
+
+- ``train(config)``: minibatch SGD of a model on a data set, checkpoints cached on disk by a hash of
+  the full configuration (below);
+- :func:`gradient_descent`: full-batch gradient descent of any differentiable objective of a list of
+  tensors (a model's parameters through :func:`model_objective`, or a linear network's weights on its
+  sufficient statistics, :func:`hessian_spectra.linear_nets.statistics.stats_objective`), with the
+  learning-rate halving of the linear-networks paper (App. C, :class:`HalvingSchedule`).
 
 ``train(config)`` trains a model by SGD (momentum, coupled weight decay) with whole datasets held as
 tensors on the device (no DataLoader workers), and caches the result under
@@ -25,14 +34,15 @@ import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .cache import checkpoint_dir as _default_checkpoint_dir
-from .cache import config_hash
+from .pipeline.cache import checkpoint_dir as _default_checkpoint_dir
+from .pipeline.cache import config_hash
 from .data import LabelledData, load_dataset, per_class, random_labels, select_classes, standardize, subset
 from .models import build_model
 from .utils import default_device, seed_everything
@@ -40,7 +50,8 @@ from .utils import default_device, seed_everything
 __all__ = [
     "TrainConfig", "train", "load_checkpoint", "checkpoint_path", "run_directory", "prepare_data",
     "granziol_linear_lr", "learning_rate", "augment_crop_flip", "evaluate", "SCHEDULES", "LOSSES",
-    "AUGMENTATIONS",
+    "AUGMENTATIONS", "as_train_config", "half_squared_error", "loss_function", "HalvingSchedule",
+    "DescentResult", "Objective", "gradient_descent", "model_objective",
 ]
 
 SCHEDULES: tuple[str, ...] = ("constant", "granziol_linear", "step")
@@ -167,7 +178,8 @@ class TrainConfig:
         return d
 
 
-def _as_config(config: TrainConfig | Mapping[str, Any]) -> TrainConfig:
+def as_train_config(config: TrainConfig | Mapping[str, Any]) -> TrainConfig:
+    """``config`` itself if it is a :class:`TrainConfig`, else ``TrainConfig.from_dict(config)``."""
     if isinstance(config, TrainConfig):
         return config
     if isinstance(config, Mapping):
@@ -325,12 +337,36 @@ def augment_crop_flip(x: torch.Tensor, generator: torch.Generator, padding: int 
     return padded[idx_n, idx_c, rows[:, None, :, None], cols[:, None, None, :]]
 
 
-def _loss(kind: str, logits: torch.Tensor, y: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    if kind == "cross_entropy":
-        return F.cross_entropy(logits, y, reduction=reduction)
-    onehot = F.one_hot(y, logits.shape[1]).to(logits.dtype)
-    per = 0.5 * ((logits - onehot) ** 2).sum(1)
-    return per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
+def half_squared_error(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The half squared error of a batch, ||out - target||_F^2 / (2n) for n rows (samples).
+
+    Eq. (2) of the linear-networks paper (targets Y as rows) and Eq. (4) of Beyond-RMT with one-hot
+    targets. Not ``nn.MSELoss``, which divides by n times the output dimension.
+    """
+    return ((out - target) ** 2).sum() / (2 * out.shape[0])
+
+
+def loss_function(name: str, reduction: str = "mean"):
+    """The loss ``loss(outputs, class_labels)`` of a training configuration.
+
+    ``cross_entropy``: ``F.cross_entropy`` (Beyond-RMT eq 5). ``mse``: :func:`half_squared_error`
+    against the one-hot labels (Beyond-RMT eq 4). ``reduction``: ``mean`` over the batch (what training
+    and the curvature operators use) or ``sum`` (for evaluation over a data set in batches).
+    """
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; known: {', '.join(LOSSES)}")
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    if name == "cross_entropy":
+        if reduction == "mean":
+            return F.cross_entropy
+        return lambda out, y: F.cross_entropy(out, y, reduction="sum")
+
+    def mse(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss = half_squared_error(out, F.one_hot(y, out.shape[1]).to(out.dtype))
+        return loss if reduction == "mean" else loss * out.shape[0]
+
+    return mse
 
 
 @torch.no_grad()
@@ -341,11 +377,12 @@ def evaluate(model: nn.Module, data: LabelledData, loss: str = "cross_entropy",
     model.eval()
     total, correct = 0.0, 0
     p = next(model.parameters())
+    loss_sum = loss_function(loss, "sum")
     for i in range(0, len(data), batch_size):
         xb = data.x[i:i + batch_size].to(device=p.device, dtype=p.dtype)
         yb = data.y[i:i + batch_size].to(p.device)
         out = model(xb)
-        total += float(_loss(loss, out, yb, reduction="sum"))
+        total += float(loss_sum(out, yb))
         correct += int((out.argmax(1) == yb).sum())
     model.train(was_training)
     return {"loss": total / len(data), "accuracy": correct / len(data)}
@@ -361,7 +398,7 @@ def run_directory(config: TrainConfig | Mapping[str, Any], data: LabelledData | 
     """(directory, hash, hashed dict) of the run of ``config``: the hash covers the whole configuration,
     the data (its specification, or the fingerprint of explicitly passed tensors), the device type and
     the checkpoint format version."""
-    cfg = _as_config(config)
+    cfg = as_train_config(config)
     dev = torch.device(device) if device is not None else default_device()
     key: dict[str, Any] = {"config": cfg.to_dict(), "device_type": dev.type, "format": _FORMAT_VERSION}
     if data is not None:
@@ -387,7 +424,7 @@ def load_checkpoint(config: TrainConfig | Mapping[str, Any], epoch: int | str = 
 
     Raises ``FileNotFoundError`` if that checkpoint does not exist (train first, with ``epoch`` in
     ``save_epochs``)."""
-    cfg = _as_config(config)
+    cfg = as_train_config(config)
     dev = torch.device(device) if device is not None else default_device()
     path = checkpoint_path(cfg, epoch, data=data, test_data=test_data, device=dev, checkpoint_dir=checkpoint_dir)
     if not path.is_file():
@@ -445,7 +482,7 @@ def train(config: TrainConfig | Mapping[str, Any], data: LabelledData | None = N
         "directory": ..., "checkpoints": {epoch: path}, "loaded_from_cache": bool, "completed": bool,
         "data": [dataset descriptions]}``.
     """
-    cfg = _as_config(config)
+    cfg = as_train_config(config)
     dev = torch.device(device) if device is not None else default_device()
     explicit = data is not None
     if data is None:
@@ -497,6 +534,7 @@ def train(config: TrainConfig | Mapping[str, Any], data: LabelledData | None = N
         _atomic_save({"model": model.state_dict(), "epoch": 0}, directory / "epoch_0000.pt")
         history["checkpoints"][0] = str(directory / "epoch_0000.pt")
 
+    loss_fn = loss_function(cfg.loss)
     x_all = data.x.to(device=dev, dtype=dtype)
     y_all = data.y.to(dev)
     n = len(data)
@@ -531,7 +569,7 @@ def train(config: TrainConfig | Mapping[str, Any], data: LabelledData | None = N
                 if cfg.augmentation == "crop_flip":
                     xb = augment_crop_flip(xb, gen)
                 optimizer.zero_grad(set_to_none=True)
-                loss = _loss(cfg.loss, model(xb), yb)
+                loss = loss_fn(model(xb), yb)
                 if not torch.isfinite(loss):
                     raise FloatingPointError(f"training diverged: loss {float(loss)} at epoch {epoch} (lr {lr})")
                 loss.backward()
@@ -565,3 +603,130 @@ def train(config: TrainConfig | Mapping[str, Any], data: LabelledData | None = N
     _atomic_save({"model": model.state_dict(), "history": history}, final)
     resume.unlink(missing_ok=True)
     return model.eval(), history
+
+
+# ---------------------------------------------------------------------------------------------
+# Full-batch gradient descent (the linear-networks paper, App. C)
+
+
+class HalvingSchedule:
+    """App. C of the linear-networks paper: "an initial learning rate eta_max which is successively
+    halved anytime < 0.1% improvement in loss is observed over 100 epochs".
+
+    The rule admits two readings (inventory 003 E12); both are implemented:
+
+    - ``"window"`` (our default, not stated by the paper): every ``window`` epochs compare the loss
+      with the loss ``window`` epochs earlier and halve eta if (L_old - L_new)/L_old < ``threshold``;
+    - ``"plateau"``: ``torch.optim.lr_scheduler.ReduceLROnPlateau(factor=0.5, patience=window,
+      threshold=threshold, threshold_mode="rel")`` semantics, stepped every epoch;
+    - ``"none"``: constant eta.
+    """
+
+    def __init__(self, lr_max: float, rule: str = "window", window: int = 100, threshold: float = 1e-3):
+        if rule not in ("window", "plateau", "none"):
+            raise ValueError(f"unknown halving rule {rule!r}; known: window, plateau, none")
+        if not lr_max > 0 or window < 1:
+            raise ValueError("need lr_max > 0 and window >= 1")
+        self.lr, self.rule, self.window, self.threshold = float(lr_max), rule, int(window), float(threshold)
+        self.best, self.bad = math.inf, 0
+        self.halvings = 0
+
+    def update(self, epoch: int, losses: list[float]) -> float:
+        """Call after ``losses[epoch]`` is known; returns the learning rate for the next step."""
+        if self.rule == "window":
+            if epoch >= self.window and epoch % self.window == 0:
+                old, new = losses[epoch - self.window], losses[epoch]
+                if (old - new) / abs(old) < self.threshold:
+                    self.lr *= 0.5
+                    self.halvings += 1
+        elif self.rule == "plateau":
+            cur = losses[epoch]
+            if cur < self.best * (1 - self.threshold):
+                self.best, self.bad = cur, 0
+            else:
+                self.bad += 1
+                if self.bad > self.window:
+                    self.lr *= 0.5
+                    self.halvings += 1
+                    self.bad = 0
+        return self.lr
+
+
+# objective(params) -> (loss value, a function returning the gradients at params)
+Objective = Callable[[Sequence[torch.Tensor]], tuple[float, Callable[[], Sequence[torch.Tensor]]]]
+
+
+@dataclass
+class DescentResult:
+    """Outcome of :func:`gradient_descent`: final parameters, checkpoints, loss and learning rate per epoch."""
+
+    params: list[torch.Tensor]
+    checkpoints: dict[int, list[torch.Tensor]]
+    loss: np.ndarray
+    lr: np.ndarray
+    status: str
+    epochs_run: int
+    halvings: int
+
+
+def gradient_descent(params: Sequence[torch.Tensor], objective: Objective, lr_max: float, epochs: int,
+                     rule: str = "window", window: int = 100, threshold: float = 1e-3,
+                     checkpoints: Iterable[int] = (), divergence_factor: float = 1e3,
+                     progress: bool = False, desc: str = "full-batch GD") -> DescentResult:
+    """Full-batch gradient descent w <- w - eta_t grad L(w) for ``epochs`` steps, in place on ``params``.
+
+    eta_t follows :class:`HalvingSchedule` (``rule``, ``window``, ``threshold``; App. C of the
+    linear-networks paper). ``objective(params)`` returns the loss and a function giving the gradients
+    (called only when a step is taken, so the last epoch costs one loss evaluation). A run whose loss
+    becomes non-finite or exceeds ``divergence_factor`` times the initial loss stops with status
+    ``"diverged"`` (our guard; the paper's Fig. 2(a) CIFAR-10 run diverges, inventory 003 E16).
+    ``checkpoints``: epochs (0 = the initialisation) at which copies of the parameters are kept.
+    """
+    if epochs < 0:
+        raise ValueError(f"epochs must be >= 0, got {epochs}")
+    want = sorted(set(int(e) for e in checkpoints))
+    if want and (want[0] < 0 or want[-1] > epochs):
+        raise ValueError(f"checkpoints must lie in 0..{epochs}, got {want}")
+    params = list(params)
+    sched = HalvingSchedule(lr_max, rule, window, threshold)
+    losses: list[float] = []
+    lrs: list[float] = []
+    saved: dict[int, list[torch.Tensor]] = {}
+    status = "ok"
+    iterator: Iterable[int] = range(epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, desc=desc, leave=False)
+    for t in iterator:
+        loss, gradients = objective(params)
+        losses.append(loss)
+        if t in want:
+            saved[t] = [q.detach().clone() for q in params]
+        if not math.isfinite(loss) or loss > divergence_factor * max(losses[0], 1e-300):
+            status = "diverged"
+            break
+        if t == epochs:
+            break
+        grads = gradients()
+        lr = sched.update(t, losses)
+        lrs.append(lr)
+        with torch.no_grad():
+            for q, g in zip(params, grads):
+                q.sub_(lr * g)
+    return DescentResult(params=[q.detach().clone() for q in params], checkpoints=saved,
+                         loss=np.asarray(losses), lr=np.asarray(lrs), status=status,
+                         epochs_run=len(losses) - 1, halvings=sched.halvings)
+
+
+def model_objective(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                    x: torch.Tensor, y: torch.Tensor) -> tuple[list[torch.Tensor], Objective]:
+    """(the trainable parameters of ``model``, the objective loss_fn(model(x), y) of them) for
+    :func:`gradient_descent` on a whole data set held as tensors."""
+    params = [q for q in model.parameters() if q.requires_grad]
+
+    def objective(ps: Sequence[torch.Tensor]) -> tuple[float, Callable[[], Sequence[torch.Tensor]]]:
+        loss = loss_fn(model(x), y)
+        return float(loss.detach()), lambda: torch.autograd.grad(loss, ps)
+
+    return params, objective

@@ -20,8 +20,8 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .lanczos import EigenResult, _random_vectors, top_eigenpairs
-from .operators import CurvatureOperator, aslinearoperator
+from .lanczos import EigenResult, random_vectors, top_eigenpairs
+from .base import CurvatureOperator, aslinearoperator
 
 __all__ = ["DeflatedOperator", "deflate", "subspace_iteration", "low_rank_deflation"]
 
@@ -83,7 +83,7 @@ def subspace_iteration(
         raise ValueError(f"k must be an integer in [1, p={p}], got {k!r}")
     if not isinstance(num_iters, (int, np.integer)) or num_iters < 1:
         raise ValueError(f"num_iters must be a positive integer, got {num_iters!r}")
-    Q, _ = torch.linalg.qr(_random_vectors(k, p, A.dtype, A.device, generator).T)
+    Q, _ = torch.linalg.qr(random_vectors(k, p, A.dtype, A.device, generator).T)
     theta = np.zeros(k)
     residuals = np.full(k, np.inf)
     it = 0

@@ -22,8 +22,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .lanczos import _check_steps, _lanczos_runs, _random_vectors
-from .operators import aslinearoperator
+from .lanczos import check_steps, lanczos_runs, random_vectors
+from .base import aslinearoperator
 
 __all__ = ["SpectralDensity", "spectral_density", "gaussian_smoothing", "density_moments"]
 
@@ -154,18 +154,18 @@ def spectral_density(
     """
     A = aslinearoperator(op)
     p = A.shape[0]
-    _check_steps(num_steps, p)
+    check_steps(num_steps, p)
     if not isinstance(num_vectors, (int, np.integer)) or num_vectors < 1:
         raise ValueError(f"num_vectors must be a positive integer, got {num_vectors!r}")
     if v0 is None:
-        V0 = _random_vectors(num_vectors, p, A.dtype, A.device, generator, distribution)
+        V0 = random_vectors(num_vectors, p, A.dtype, A.device, generator, distribution)
     else:
         if v0.ndim == 1:
             v0 = v0[:, None]
         if v0.shape != (p, num_vectors):
             raise ValueError(f"v0 has shape {tuple(v0.shape)}; expected ({p}, {num_vectors})")
         V0 = v0.T
-    runs = _lanczos_runs(
+    runs = lanczos_runs(
         A, V0, num_steps, reorthogonalize=reorthogonalize, keep_basis=False,
         breakdown_tol=breakdown_tol, progress=progress, generator=generator, desc="SLQ",
     )

@@ -18,7 +18,7 @@ tensors alone, e.g. ``flatten(x)``, tracked through the mode: hence ẋ = 0 exac
 the same gradients as torch's (``aten.convolution_backward`` for convolutions); ``vmap`` rules are
 generated. Every other call, and every call under autocast (whose dtype casts the rules would have
 to mirror), runs torch's own implementation unchanged. Used by the GGN products of
-:mod:`hessian_spectra.hessian.operators`; tests compare them with dense J^T H J in float64.
+:mod:`hessian_spectra.hessian.curvature`; tests compare them with dense J^T H J in float64.
 """
 
 from __future__ import annotations

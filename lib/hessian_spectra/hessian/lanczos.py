@@ -37,9 +37,13 @@ from scipy.linalg import eigh_tridiagonal
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from .operators import CurvatureOperator, _sync, aslinearoperator
+from .base import CurvatureOperator, aslinearoperator
+from .speed import synchronize
 
-__all__ = ["LanczosResult", "EigenResult", "lanczos", "top_eigenpairs", "ritz_from_coefficients"]
+__all__ = [
+    "LanczosResult", "EigenResult", "lanczos", "lanczos_runs", "top_eigenpairs", "ritz_from_coefficients",
+    "random_vectors", "check_steps",
+]
 
 
 def ritz_from_coefficients(alphas: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +127,7 @@ class LanczosResult:
         return self.basis.T @ S_t
 
 
-def _random_vectors(
+def random_vectors(
     n: int,
     p: int,
     dtype: torch.dtype,
@@ -174,7 +178,7 @@ def _project_out(W: Tensor, B: Tensor) -> None:
     W.unsqueeze(1).baddbmm_(coef, B, alpha=-1.0)
 
 
-def _lanczos_runs(
+def lanczos_runs(
     A: CurvatureOperator,
     V0: Tensor,
     num_steps: int,
@@ -190,8 +194,11 @@ def _lanczos_runs(
 ) -> list[LanczosResult]:
     """Advance n independent Lanczos runs (start vectors = rows of V0, (n, p)) together.
 
-    Each step makes one product of A with the (p, n_active) block of current vectors.
-    ``should_stop(alphas, betas)`` (single run only) is called after every step and can end the run.
+    Each step makes one product of A with the (p, n_active) block of current vectors (one data pass for
+    a model operator). ``should_stop(alphas, betas)`` (single run only) is called after every step and
+    can end the run. The shared machinery of :func:`lanczos`, :func:`top_eigenpairs` and
+    :func:`~hessian_spectra.hessian.density.spectral_density`; a NaN or inf coefficient stops with a
+    ``FloatingPointError`` naming the operator, the run and the step.
     """
     n, p = V0.shape
     dtype, device = A.dtype, A.device
@@ -224,22 +231,25 @@ def _lanczos_runs(
         all_active = act.size == n
         if basis is not None:
             basis[:, j] = v
-        _sync(device)
+        synchronize(device)
         t0 = time.perf_counter()
-        if all_active:
-            W = (A @ v.T).T.contiguous()
-        else:
-            idx = torch.as_tensor(act, device=device)
-            W = torch.zeros_like(v)
-            W[idx] = (A @ v[idx].T).T
-        _sync(device)
+        try:
+            if all_active:
+                W = (A @ v.T).T.contiguous()
+            else:
+                idx = torch.as_tensor(act, device=device)
+                W = torch.zeros_like(v)
+                W[idx] = (A @ v[idx].T).T
+        except FloatingPointError as err:
+            raise FloatingPointError(f"{err} (in the product of Lanczos step {j + 1})") from err
+        synchronize(device)
         t_prod += time.perf_counter() - t0
         if j > 0:
             W.addcmul_(v_prev, torch.as_tensor(betas[:, j - 1], dtype=dtype, device=device)[:, None], value=-1.0)
         alpha = work.dot(v, W)
         W.addcmul_(v, alpha.to(dtype)[:, None], value=-1.0)
         if reorthogonalize and basis is not None:
-            _sync(device)
+            synchronize(device)
             t1 = time.perf_counter()
             B = basis[:, : j + 1]  # (n, j+1, p)
             # classical Gram-Schmidt W ← W − Bᵀ(B W) (no transposed copy of the basis is made),
@@ -252,13 +262,17 @@ def _lanczos_runs(
             if bool((norm1 < norm0 / math.sqrt(2.0)).any()):
                 _project_out(W, B)
                 second_passes += 1
-            _sync(device)
+            synchronize(device)
             t_re += time.perf_counter() - t1
         beta = work.dot(W, W).sqrt()
         alpha_np = alpha.cpu().numpy()
         beta_np = beta.cpu().numpy()
         if not (np.isfinite(alpha_np[act]).all() and np.isfinite(beta_np[act]).all()):
-            raise FloatingPointError(f"non-finite Lanczos coefficient at step {j + 1}")
+            bad = [int(r) for r in act if not (np.isfinite(alpha_np[r]) and np.isfinite(beta_np[r]))]
+            raise FloatingPointError(
+                f"non-finite Lanczos coefficient at step {j + 1} (run(s) {bad}: alpha={alpha_np[bad].tolist()}, "
+                f"beta={beta_np[bad].tolist()}) of {A!r}"
+            )
         alphas[act, j] = alpha_np[act]
         betas[act, j] = beta_np[act]
         prev_beta = betas[:, j - 1] if j > 0 else np.zeros(n)
@@ -273,7 +287,7 @@ def _lanczos_runs(
                 if restart_on_breakdown and basis is not None and j + 1 < num_steps:
                     # invariant subspace found: continue from a new random direction orthogonal to
                     # it (β_j = 0 keeps T block diagonal, so its eigenpairs stay exact)
-                    w = _random_vectors(1, p, dtype, device, generator)[0]
+                    w = random_vectors(1, p, dtype, device, generator)[0]
                     for _ in range(2):
                         _project_out(w.unsqueeze(0), basis[r : r + 1, : j + 1])
                     wn = float(w.double().norm())
@@ -315,7 +329,8 @@ def _lanczos_runs(
     return results
 
 
-def _check_steps(num_steps: int, p: int) -> None:
+def check_steps(num_steps: int, p: int) -> None:
+    """Raise ``ValueError`` unless 1 <= ``num_steps`` <= p (the Krylov dimension cannot exceed p)."""
     if not isinstance(num_steps, (int, np.integer)) or num_steps < 1:
         raise ValueError(f"num_steps must be a positive integer, got {num_steps!r}")
     if num_steps > p:
@@ -326,7 +341,7 @@ def _check_steps(num_steps: int, p: int) -> None:
 def _start_vector(v0: Tensor | None, p: int, A: Any, generator: torch.Generator | None) -> Tensor:
     """The (1, p) starting block: ``v0`` checked for shape, or a random vector."""
     if v0 is None:
-        return _random_vectors(1, p, A.dtype, A.device, generator)
+        return random_vectors(1, p, A.dtype, A.device, generator)
     if v0.shape != (p,):
         raise ValueError(f"v0 has shape {tuple(v0.shape)}; expected ({p},)")
     return v0.reshape(1, p)
@@ -363,9 +378,9 @@ def lanczos(
     """
     A = aslinearoperator(op)
     p = A.shape[0]
-    _check_steps(num_steps, p)
+    check_steps(num_steps, p)
     V0 = _start_vector(v0, p, A, generator)
-    (res,) = _lanczos_runs(
+    (res,) = lanczos_runs(
         A, V0, num_steps, reorthogonalize=reorthogonalize, keep_basis=keep_basis,
         breakdown_tol=breakdown_tol, progress=progress, generator=generator,
     )
@@ -446,7 +461,7 @@ def top_eigenpairs(
     if which not in ("LA", "SA", "LM"):
         raise ValueError(f"which must be 'LA', 'SA' or 'LM', got {which!r}")
     m_max = min(p, 10 * k + 50) if max_steps is None else int(max_steps)
-    _check_steps(m_max, p)
+    check_steps(m_max, p)
     if m_max < k:
         raise ValueError(f"max_steps={m_max} is smaller than k={k}")
     rtol = math.sqrt(torch.finfo(A.dtype).eps) if tol is None else float(tol)
@@ -466,7 +481,7 @@ def top_eigenpairs(
             raise ValueError("v0 is only used with block_size=1")
         return _block_top_eigenpairs(A, k, which, m_max, rtol, block_size, generator, progress)
     V0 = _start_vector(v0, p, A, generator)
-    (res,) = _lanczos_runs(
+    (res,) = lanczos_runs(
         A, V0, m_max, reorthogonalize=True, keep_basis=True, restart_on_breakdown=True,
         generator=generator, should_stop=should_stop, progress=progress, desc=f"top-{k} lanczos",
     )
@@ -516,7 +531,7 @@ def _block_top_eigenpairs(
     eps = torch.finfo(dtype).eps
     basis = torch.empty(num_blocks * b, p, dtype=dtype, device=device)
     T = np.zeros((num_blocks * b + b, num_blocks * b + b))
-    Q, _ = torch.linalg.qr(_random_vectors(b, p, dtype, device, generator).T)  # (p, b)
+    Q, _ = torch.linalg.qr(random_vectors(b, p, dtype, device, generator).T)  # (p, b)
     Q_prev: Tensor | None = None
     B_prev: np.ndarray | None = None
     anorm = 0.0
@@ -528,7 +543,10 @@ def _block_top_eigenpairs(
                   disable=(not progress) if progress is not None else None, leave=False):
         lo, hi = j * b, (j + 1) * b
         basis[lo:hi] = Q.T
-        W = A @ Q  # (p, b): one multi-vector product
+        try:
+            W = A @ Q  # (p, b): one multi-vector product
+        except FloatingPointError as err:
+            raise FloatingPointError(f"{err} (in the product of block Lanczos step {j + 1})") from err
         Aj = (Q.T @ W).double()
         Aj = (Aj + Aj.T) / 2
         W = W - Q @ Aj.to(dtype)
@@ -540,12 +558,14 @@ def _block_top_eigenpairs(
         Qn, R = torch.linalg.qr(W)
         Bj = R.double().cpu().numpy()
         T[lo:hi, lo:hi] = Aj.cpu().numpy()
+        if not (np.isfinite(Bj).all() and np.isfinite(T[lo:hi, lo:hi]).all()):
+            raise FloatingPointError(f"non-finite block Lanczos coefficient at block step {j + 1} of {A!r}")
         anorm = max(anorm, float(np.abs(T[lo:hi, lo:hi]).sum(axis=1).max() + np.abs(Bj).sum(axis=0).max()))
         small = np.abs(np.diag(Bj)) <= 100.0 * eps * max(anorm, np.finfo(float).tiny)
         if small.any() and hi < p:
             # invariant subspace: fresh random directions orthogonal to everything so far
             for i in np.flatnonzero(small):
-                w = _random_vectors(1, p, dtype, device, generator)[0]
+                w = random_vectors(1, p, dtype, device, generator)[0]
                 others = torch.cat([Bs, Qn.T[[c for c in range(b) if c != i]]], dim=0)
                 for _ in range(2):
                     w = w - others.T @ (others @ w)

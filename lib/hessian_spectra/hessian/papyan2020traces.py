@@ -31,7 +31,7 @@ import torch
 
 from .density import SpectralDensity, gaussian_smoothing, spectral_density
 from .lanczos import lanczos
-from .operators import aslinearoperator
+from .base import aslinearoperator
 
 __all__ = ["ApproxSpectrum", "normalization", "lanczos_approx_spec", "approx_spec_from_slq", "kernel_width"]
 

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from .lanczos import _random_vectors
-from .operators import aslinearoperator
+from .lanczos import random_vectors
+from .base import aslinearoperator
 
 __all__ = ["TraceEstimate", "hutchinson_trace"]
 
@@ -78,7 +78,7 @@ def hutchinson_trace(
     starts = range(0, num_samples, bs)
     for s in tqdm(starts, desc="hutchinson", disable=(not progress) if progress is not None else None, leave=False):
         n = min(bs, num_samples - s)
-        Z = _random_vectors(n, p, A.dtype, A.device, generator, distribution)  # (n, p)
+        Z = random_vectors(n, p, A.dtype, A.device, generator, distribution)  # (n, p)
         AZ = A @ Z.T  # (p, n)
         samples.append((Z.double() * AZ.T.double()).sum(dim=1).cpu().numpy())
     return TraceEstimate(np.concatenate(samples))

@@ -2,7 +2,6 @@
 
 Used by the notebooks ``notebooks/beyond_rmt/{network_spectra,hessian_elements,vgg16_cifar10_appendix}``:
 
-- the Residual operator R = H - G of the Gauss-Newton split (eqs 4-6);
 - cached stem-plot spectra (Ritz values theta_j and Gauss weights rho_j of one Lanczos run, App B
   eq 13) of H, G or R for a trained network identified by its :class:`~hessian_spectra.training.TrainConfig`;
 - the stem-plot metrics of inventory 004 §N (atom weight, asymmetry, negative mass, outliers) and the
@@ -18,48 +17,21 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .cache import memory
-from .hessian.lanczos import lanczos
-from .hessian.operators import CurvatureOperator, ggn_operator, hessian_operator
-from .rmt import fit_semicircle, semicircle_cdf
-from .training import TrainConfig, _as_config, load_checkpoint, prepare_data, train
+from ...hessian import CurvatureOperator, ggn_operator, hessian_operator, lanczos, residual_operator
+from ...pipeline.cache import memory
+from ...pipeline.claims import Claim
+from ...rmt import fit_semicircle, semicircle_cdf
+from ...training import TrainConfig, as_train_config, load_checkpoint, loss_function, prepare_data, train
+from ...utils import default_device
 
 __all__ = [
-    "ResidualOperator", "curvature_operator", "loss_function", "network_spectrum", "stem_metrics",
+    "curvature_operator", "network_spectrum", "stem_metrics",
     "semicircle_ks", "lr_dense_hessian", "hessian_rows", "fraction_below", "plot_stem", "KINDS",
 ]
 
 KINDS: tuple[str, ...] = ("hessian", "ggn", "residual")
-
-
-class ResidualOperator(CurvatureOperator):
-    """The Residual matrix R = H - G (Beyond-RMT eq 4 for squared loss, eq 6 for cross-entropy):
-    R = (1/N) sum_i sum_c (dl/dz_c)(x_i) d^2 z_c(x_i) / dw^2, applied as R V = H V - G V (two data passes)."""
-
-    def __init__(self, hessian: CurvatureOperator, ggn: CurvatureOperator) -> None:
-        if hessian.shape != ggn.shape:
-            raise ValueError(f"H and G differ in shape: {hessian.shape} vs {ggn.shape}")
-        self.H, self.G = hessian, ggn
-        self.shape, self.dtype, self.device = hessian.shape, hessian.dtype, hessian.device
-
-    def _matmat(self, V: Tensor) -> Tensor:
-        return self.H @ V - self.G @ V
-
-
-def loss_function(loss: str):
-    """The batch-mean loss of a training config for the curvature operators.
-
-    ``cross_entropy``: ``F.cross_entropy`` (eq 5). ``mse``: (1/2B) sum_i ||h_i - e_{y_i}||^2 (eq 4)."""
-    if loss == "cross_entropy":
-        return F.cross_entropy
-    if loss == "mse":
-        def mse(out: Tensor, y: Tensor) -> Tensor:
-            return 0.5 * ((out - F.one_hot(y, out.shape[1]).to(out.dtype)) ** 2).sum(1).mean()
-        return mse
-    raise ValueError(f"unknown loss {loss!r}; known: cross_entropy, mse")
 
 
 def curvature_operator(model: nn.Module, data: Any, kind: str, loss: str = "cross_entropy",
@@ -74,13 +46,12 @@ def curvature_operator(model: nn.Module, data: Any, kind: str, loss: str = "cros
         return hessian_operator(model, fn, data, batch_size=batch_size)
     if kind == "ggn":
         return ggn_operator(model, fn, data, batch_size=batch_size)
-    return ResidualOperator(hessian_operator(model, fn, data, batch_size=batch_size),
-                            ggn_operator(model, fn, data, batch_size=batch_size))
+    return residual_operator(model, fn, data, batch_size=batch_size)
 
 
 def _network_spectrum(config: dict[str, Any], epoch: Any, kind: str, num_steps: int, seed: int,
                       batch_size: int | None, device: str, dtype: str | None) -> dict[str, Any]:
-    cfg = _as_config(config)
+    cfg = as_train_config(config)
     train(cfg, device=device, progress=False)  # no-op when cached
     model = load_checkpoint(cfg, epoch, device=device)
     if dtype is not None:
@@ -108,11 +79,9 @@ def network_spectrum(config: TrainConfig | Mapping[str, Any], epoch: int | str =
 
     Returns ``{"nodes": theta (ascending), "weights": rho (sum 1), "P", "N", "num_steps", "seconds", ...}``.
     """
-    from .utils import default_device
-
     if kind not in KINDS:
         raise ValueError(f"unknown curvature kind {kind!r}; known: {', '.join(KINDS)}")
-    cfg = _as_config(config)
+    cfg = as_train_config(config)
     if not cfg.data:
         raise ValueError("network_spectrum needs a config whose 'data' spec names the training set")
     if epoch != "final" and epoch not in cfg.save_epochs:
@@ -273,7 +242,7 @@ def cifar100_available() -> bool:
     """Whether CIFAR-100 can be loaded (locally or by download); checked once per process."""
     global _CIFAR100_AVAILABLE
     if _CIFAR100_AVAILABLE is None:
-        from .data import load_dataset
+        from ...data import load_dataset
 
         try:
             load_dataset("cifar100", "train")
@@ -374,7 +343,7 @@ def exact_spectrum(config: TrainConfig | Mapping[str, Any], epoch: int | str = "
                    device: str | torch.device = "cpu") -> np.ndarray:
     """All eigenvalues (ascending, float64) of H, G or R of a small trained network, from the dense matrix
     (only for smoke-sized models: P <= 5000)."""
-    cfg = _as_config(config)
+    cfg = as_train_config(config)
     train(cfg, device=device, progress=False)
     model = load_checkpoint(cfg, epoch, device=device).double()
     if sum(p.numel() for p in model.parameters()) > 5000:
@@ -398,7 +367,6 @@ def _scale_note(info: Mapping[str, Any], profile: str) -> str:
 def claims_network_spectrum(label: str, m: Mapping[str, Any], ks: float, info: Mapping[str, Any],
                             profile: str) -> list:
     """S1-S5 for one end-of-training Hessian stem plot (Fig 1)."""
-    from .report import Claim
 
     note = _scale_note(info, profile)
     ok = lambda b: "agree" if b else "disagree"  # noqa: E731
@@ -425,8 +393,7 @@ def claims_network_spectrum(label: str, m: Mapping[str, Any], ks: float, info: M
 
 def claims_semicircle(eigenvalues: np.ndarray, radius: float) -> list:
     """S8 (support [-2 sigma, 2 sigma]) and S18 (flat log density, sharp cut-off) on a sampled GOE."""
-    from .report import Claim
-    from .rmt import semicircle_density
+    from ...rmt import semicircle_density
 
     ev = np.asarray(eigenvalues)
     lo, hi = float(ev.min()), float(ev.max())
@@ -451,8 +418,7 @@ def claims_semicircle(eigenvalues: np.ndarray, radius: float) -> list:
 
 def claims_marchenko_pastur(eigenvalues: np.ndarray, ratio: float, variance: float = 1.0) -> list:
     """S9-S12 on a sampled Wishart matrix with q = P/T > 1."""
-    from .report import Claim
-    from .rmt import marchenko_pastur_atom, marchenko_pastur_bulk_mode, marchenko_pastur_edges
+    from ...rmt import marchenko_pastur_atom, marchenko_pastur_bulk_mode, marchenko_pastur_edges
 
     ev = np.asarray(eigenvalues)
     lo, hi = marchenko_pastur_edges(ratio, variance)
@@ -481,7 +447,6 @@ def claims_ggn_residual(mG: Mapping[str, Any], nodes_G: np.ndarray, mR: Mapping[
                         weights_R: np.ndarray, ks_R: float, q_matched: float, P: int, info: Mapping[str, Any],
                         profile: str) -> list:
     """S13, S15, S16, S17 for the end-of-training GGN and Residual (Fig 2)."""
-    from .report import Claim
 
     note = _scale_note(info, profile)
     ok = lambda b: "agree" if b else "disagree"  # noqa: E731
@@ -539,8 +504,7 @@ def claims_hessian_elements(P_lr: int, lr_fractions: Mapping[str, float], row_fr
     """S37-S42 (Fig 5). ``row_fractions[label]`` is an array (rows x 3) of the fractions below 1e-8, 1e-6 and
     above 1e-6 per sampled row; ``row_ks_max[label]`` the largest pairwise KS distance between the rows'
     log|entries| distributions."""
-    from .models import count_parameters, vgg
-    from .report import Claim
+    from ...models import count_parameters, vgg
 
     counts = [count_parameters(vgg(16, batch_norm=True, num_classes=100)),
               count_parameters(vgg(16, batch_norm=False, num_classes=100))]
@@ -598,7 +562,6 @@ def claims_appendix(history: Mapping[str, Any], mH: Mapping[str, Any], mG: Mappi
                     exact_G: np.ndarray | None = None) -> list:
     """S43-S47 (App C, Figs 6-7): 100 % training accuracy, loss ~ 1e-3, a negative Hessian Ritz value
     (-0.004 in the paper) while the GGN is PSD, and Lanczos extremes bounded by the true extremes."""
-    from .report import Claim
 
     note = _scale_note(info, profile)
     last = history["records"][-1]

@@ -13,8 +13,8 @@ Conventions (the paper's):
   ``nn.Linear.weight`` in an ``nn.Sequential``); spectra do not depend on this order;
 - ``P_l = W_(l-1)...W_1`` (P_1 = I_d0) and ``S_l = W_L...W_(l+1)`` (S_L = I_dL), Eq. (4).
 
-Everything here is exact linear algebra; the training and Hessian operators on sufficient
-statistics live in :mod:`hessian_spectra.linear_nets_training`.
+Everything here is exact linear algebra; the loss, gradient and Hessian operator on sufficient
+statistics live in :mod:`hessian_spectra.linear_nets.statistics`.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from ..utils import repo_root
+
 __all__ = [
     "CatalogError", "Claim", "Item", "Paper", "Run", "PAPER_KEYS", "KINDS", "STATUSES", "NEEDS",
     "EXPECTED_COUNTS", "default_catalog_path", "load_catalog", "iter_items", "runs", "expected_counts",
@@ -130,8 +132,8 @@ class Run:
 
 
 def default_catalog_path() -> Path:
-    """The repository's ``catalog.yaml`` (the repository root is two levels above the package)."""
-    return Path(__file__).resolve().parents[2] / "catalog.yaml"
+    """The repository's ``catalog.yaml``."""
+    return repo_root() / "catalog.yaml"
 
 
 # --------------------------------------------------------------------------------------------

@@ -12,49 +12,14 @@ import json
 import math
 import platform
 import subprocess
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
 
-from .utils import repo_root
-
-VERDICTS: tuple[str, ...] = ("agree", "disagree", "paper_erratum", "not_checkable")
-
-
-@dataclass
-class Claim:
-    """One checkable claim of the paper and our verdict on it.
-
-    Attributes:
-        id: the inventory scoreboard id (e.g. ``"S1a"``).
-        statement: what the paper claims, quoted or closely paraphrased.
-        paper_value: the paper's number or qualitative statement, as printed.
-        ours: our number or observation.
-        verdict: ``agree``, ``disagree``, ``paper_erratum`` (the paper's printed value is wrong and we
-            say why in ``note``) or ``not_checkable`` (``note`` says why).
-        note: the decision rule applied, or the reason for the verdict.
-    """
-
-    id: str
-    statement: str
-    paper_value: Any
-    ours: Any
-    verdict: str
-    note: str = ""
-
-    def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"claim {self.id}: unknown verdict {self.verdict!r}; known: {', '.join(VERDICTS)}")
-        if self.verdict == "not_checkable" and not self.note:
-            raise ValueError(f"claim {self.id}: a not_checkable verdict needs a note saying why")
-
-
-def verdict_within(ours: float, target: float, rel_tol: float) -> str:
-    """``agree`` if ``|ours - target| <= rel_tol * |target|`` else ``disagree``."""
-    return "agree" if abs(ours - target) <= rel_tol * abs(target) else "disagree"
-
+from ..utils import repo_root
+from .claims import VERDICTS, Claim
 
 def _jsonable(obj: Any) -> Any:
     """Convert numpy / torch values and containers to plain JSON types (NaN and inf become strings)."""

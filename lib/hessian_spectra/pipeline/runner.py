@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from .cache import config_hash
 from .catalog import Item, Paper, Run, iter_items, load_catalog, runs
 from .profiles import PROFILE_NAMES
-from .utils import repo_root
+from ..utils import repo_root
 
 
 @dataclass

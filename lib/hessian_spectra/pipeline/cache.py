@@ -14,7 +14,7 @@ from typing import Any
 
 import joblib
 
-from .utils import repo_root
+from ..utils import repo_root
 
 
 def cache_dir() -> Path:
