@@ -1,4 +1,7 @@
-"""Every catalogued notebook executes end to end at the `smoke` profile and writes its figures."""
+"""Every catalogued notebook executes end to end at the `smoke` profile and writes its figures.
+
+The notebooks run with cache and checkpoint folders of their own (one per test session), so that no
+result cached by an earlier run, or by the user's own ``data/``, can stand in for a computation."""
 
 import json
 from pathlib import Path
@@ -9,6 +12,15 @@ from hessian_spectra.pipeline.catalog import load_catalog, runs
 from hessian_spectra.pipeline.runner import Plan, execute_run
 
 RUNS = runs(load_catalog())
+
+
+@pytest.fixture(scope="module", autouse=True)
+def own_caches(tmp_path_factory):
+    root = tmp_path_factory.mktemp("notebook-caches")
+    with pytest.MonkeyPatch.context() as mp:  # papermill's kernels inherit the environment
+        mp.setenv("HESSIAN_SPECTRA_CACHE", str(root / "cache"))
+        mp.setenv("HESSIAN_SPECTRA_CHECKPOINTS", str(root / "checkpoints"))
+        yield root
 
 
 @pytest.mark.parametrize("run", RUNS, ids=[f"{r.notebook}{'?' + str(r.parameters) if r.parameters else ''}" for r in RUNS])

@@ -42,7 +42,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .pipeline.cache import checkpoint_dir as _default_checkpoint_dir
-from .pipeline.cache import config_hash
+from .pipeline.cache import code_version, config_hash
 from .data import LabelledData, load_dataset, per_class, random_labels, select_classes, standardize, subset
 from .models import build_model
 from .utils import default_device, seed_everything
@@ -60,6 +60,9 @@ AUGMENTATIONS: tuple[str, ...] = ("none", "crop_flip")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # Bump when the meaning of a stored checkpoint changes, so that old caches are not reused.
 _FORMAT_VERSION = 1
+# What a checkpoint depends on besides its configuration: the code that builds, feeds and trains the
+# model (see hessian_spectra.pipeline.cache.code_version; docstrings and comments do not count).
+_CODE_MODULES = ("hessian_spectra.training", "hessian_spectra.models", "hessian_spectra.data")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -396,11 +399,12 @@ def run_directory(config: TrainConfig | Mapping[str, Any], data: LabelledData | 
                   test_data: LabelledData | None = None, device: torch.device | str | None = None,
                   checkpoint_dir: str | Path | None = None) -> tuple[Path, str, dict[str, Any]]:
     """(directory, hash, hashed dict) of the run of ``config``: the hash covers the whole configuration,
-    the data (its specification, or the fingerprint of explicitly passed tensors), the device type and
-    the checkpoint format version."""
+    the data (its specification, or the fingerprint of explicitly passed tensors), the device type, the
+    checkpoint format version and the version of the training, model and data code."""
     cfg = as_train_config(config)
     dev = torch.device(device) if device is not None else default_device()
-    key: dict[str, Any] = {"config": cfg.to_dict(), "device_type": dev.type, "format": _FORMAT_VERSION}
+    key: dict[str, Any] = {"config": cfg.to_dict(), "device_type": dev.type, "format": _FORMAT_VERSION,
+                           "code": code_version(*_CODE_MODULES)}
     if data is not None:
         key["data_fingerprint"] = _fingerprint(data, test_data)
     elif not cfg.data:

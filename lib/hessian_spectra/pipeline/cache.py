@@ -1,20 +1,51 @@
-"""On-disk caching of expensive results, keyed by their full configuration.
+"""On-disk caches of expensive results and training checkpoints, keyed by configuration and code.
 
-``joblib.Memory`` hashes a function's code and arguments; :func:`config_hash` gives the same kind of
-stable key for a configuration dict (used for training checkpoints and ``run_all.sh``'s skip logic).
+A cached result must never be stale: its key holds every argument (``joblib.Memory`` hashes them with
+the cached function's own code) and a version of the library code it depends on, :func:`code_version`.
+:func:`cached` puts each function's results in a folder named after that version, so a change to the
+engine, the training loop or the data loaders computes afresh instead of returning an old number,
+while edits to docstrings and comments (ignored by the version) keep the caches. Training checkpoints
+(:mod:`hessian_spectra.training`) carry the same kind of version in their configuration hash.
+:func:`config_hash` gives stable keys for configuration dicts (checkpoints, ``run_all.sh``'s skip logic).
+
+``$HESSIAN_SPECTRA_CACHE`` and ``$HESSIAN_SPECTRA_CHECKPOINTS`` move the folders (the notebook tests
+use folders of their own).
 """
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
+import importlib
 import json
 import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import joblib
 
 from ..utils import repo_root
+
+__all__ = [
+    "CORE_MODULES", "cache_dir", "checkpoint_dir", "memory", "cached", "code_version", "config_hash",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# The library code every cached experiment depends on (besides its own module): the engine, the
+# models and their training, the datasets, the theory modules.
+CORE_MODULES: tuple[str, ...] = (
+    "hessian_spectra.hessian",
+    "hessian_spectra.structure",
+    "hessian_spectra.models",
+    "hessian_spectra.training",
+    "hessian_spectra.data",
+    "hessian_spectra.rmt",
+    "hessian_spectra.linear_nets",
+    "hessian_spectra.utils",
+)
 
 
 def cache_dir() -> Path:
@@ -34,6 +65,60 @@ def memory(location: str | Path | None = None, verbose: int = 0) -> joblib.Memor
     path = Path(location) if location is not None else cache_dir()
     path.mkdir(parents=True, exist_ok=True)
     return joblib.Memory(str(path), verbose=verbose)
+
+
+def _source_files(module_name: str) -> list[Path]:
+    module = importlib.import_module(module_name)
+    path = Path(module.__file__ or "")
+    if path.name == "__init__.py":
+        return sorted(path.parent.rglob("*.py"))
+    return [path]
+
+
+def _normalized_source(path: Path) -> str:
+    """The module's syntax tree without docstrings (comments are not in it): what the code does."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, include_attributes=False)
+
+
+@functools.lru_cache(maxsize=None)
+def _module_version(module_name: str) -> str:
+    h = hashlib.sha256()
+    for path in _source_files(module_name):
+        h.update(path.name.encode())
+        h.update(_normalized_source(path).encode())
+    return h.hexdigest()
+
+
+def code_version(*modules: str) -> str:
+    """A 12-hex digest of the code of ``modules`` (dotted names; a package means all its files).
+
+    Computed from each file's syntax tree without docstrings, so it changes when what the code does
+    changes and not when its comments or docstrings do. Cached per process.
+    """
+    if not modules:
+        raise ValueError("code_version needs at least one module name")
+    h = hashlib.sha256()
+    for name in sorted(set(modules)):
+        h.update(name.encode())
+        h.update(_module_version(name).encode())
+    return h.hexdigest()[:12]
+
+
+def cached(func: F, depends_on: Sequence[str] = CORE_MODULES) -> F:
+    """``func`` with its results cached on disk by its arguments, its own code and the code of
+    ``depends_on`` (plus ``func``'s module): results live in ``<cache_dir>/code-<version>/``.
+
+    Folders of older versions stay on disk until deleted (``data/cache`` can be removed at any time).
+    """
+    version = code_version(func.__module__, *depends_on)
+    return memory(cache_dir() / f"code-{version}").cache(func)  # type: ignore[return-value]
 
 
 def _canonical(obj: Any) -> Any:

@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from ...hessian import CurvatureOperator, ggn_operator, hessian_operator, lanczos, residual_operator
-from ...pipeline.cache import memory
+from ...pipeline.cache import cached
 from ...pipeline.claims import Claim
 from ...rmt import fit_semicircle, semicircle_cdf
 from ...training import TrainConfig, as_train_config, load_checkpoint, loss_function, prepare_data, train
@@ -87,7 +87,7 @@ def network_spectrum(config: TrainConfig | Mapping[str, Any], epoch: int | str =
     if epoch != "final" and epoch not in cfg.save_epochs:
         raise ValueError(f"epoch {epoch!r} is not in save_epochs {list(cfg.save_epochs)} of the config")
     dev = str(torch.device(device) if device is not None else default_device())
-    fn = memory().cache(_network_spectrum) if cache else _network_spectrum
+    fn = cached(_network_spectrum) if cache else _network_spectrum
     return fn(cfg.to_dict(), epoch, kind, int(num_steps), int(seed), batch_size, dev, dtype)
 
 

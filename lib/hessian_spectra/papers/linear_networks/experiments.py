@@ -30,7 +30,7 @@ from ...linear_nets.statistics import (
     whitened_input_reduction,
 )
 from ...linear_nets.weights import flatten_weights, init_weights, mlp_from_weights, unflatten_weights
-from ...pipeline.cache import memory
+from ...pipeline.cache import cached
 from ...training import gradient_descent, half_squared_error, model_objective
 
 Tensor = torch.Tensor
@@ -125,7 +125,7 @@ def prepare_subset(name: str, n: int, alpha_max: float | None, seed: int = 0, wh
     args = (name, int(n), None if alpha_max is None else float(alpha_max), int(seed), bool(whiten),
             float(sigma_x), None if pool is None else int(pool), bool(keep_data))
     if cache:
-        arrays = memory().cache(_prepare_subset_arrays)(*args)
+        arrays = cached(_prepare_subset_arrays)(*args)
     else:
         arrays = _prepare_subset_arrays(*args)
     stats = SufficientStatistics(c=arrays["c"], M=arrays["M"], c0=arrays["c0"], n=int(n), U=arrays["U"])
@@ -224,7 +224,7 @@ def sharpness_vs_label_proportion(name: str, alphas: Sequence[float], *, n: int,
     """
     fn = _sharpness_point
     if cache:
-        fn = memory().cache(_sharpness_point)
+        fn = cached(_sharpness_point)
     it = alphas
     if progress:
         it = tqdm(alphas, desc=f"{name} alpha sweep", leave=False)
@@ -266,7 +266,7 @@ def trace_during_training(name: str, *, n: int, seed: int = 0, pool: int | None 
     at checkpoints of full-batch GD on a whitened uniform random subset (alpha_max is not stated)."""
     fn = _trace_run
     if cache:
-        fn = memory().cache(_trace_run)
+        fn = cached(_trace_run)
     return fn(name, int(n), int(seed), pool, float(sigma_x), tuple(widths), init, float(lr_max), int(epochs), rule,
               tuple(sorted(set(int(e) for e in checkpoints))), int(num_probes))
 
@@ -320,7 +320,7 @@ def top_eigenvalues_during_training(name: str, *, n: int, seed: int = 0, pool: i
     """
     fn = _top_eig_run_reduced if reduce else _top_eig_run
     if cache:
-        fn = memory().cache(fn)
+        fn = cached(fn)
     return fn(name, int(n), int(seed), pool, float(sigma_x), int(width), init, float(lr_max), int(epochs), rule,
               tuple(sorted(set(int(e) for e in checkpoints))), int(k), float(tol), int(maxiter))
 

@@ -1,0 +1,89 @@
+"""Caches keyed by configuration and by the version of the code they depend on (never stale)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+
+import pytest
+
+from hessian_spectra import training
+from hessian_spectra.pipeline import cache as C
+
+
+def _write_package(root, body: str) -> None:
+    pkg = root / "toy_dep"
+    pkg.mkdir(exist_ok=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "core.py").write_text(textwrap.dedent(body))
+
+
+@pytest.fixture
+def toy(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("HESSIAN_SPECTRA_CACHE", str(tmp_path / "cache"))
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("toy_dep")]:
+        del sys.modules[name]
+    C._module_version.cache_clear()
+
+
+def _version(root, body: str) -> str:
+    _write_package(root, body)
+    C._module_version.cache_clear()
+    importlib.invalidate_caches()
+    return C.code_version("toy_dep")
+
+
+def test_code_version_ignores_docstrings_and_comments_but_not_code(toy):
+    base = _version(toy, '''
+        """A module."""
+        def f(x):
+            """Square."""
+            return x * x
+    ''')
+    docs = _version(toy, '''
+        """Another docstring."""
+        # a comment
+        def f(x):
+            """Squares its argument."""
+            return x * x  # still the square
+    ''')
+    code = _version(toy, '''
+        """A module."""
+        def f(x):
+            """Square."""
+            return x * x + 0
+    ''')
+    assert base == docs and base != code
+    assert len(base) == 12 and all(c in "0123456789abcdef" for c in base)
+    with pytest.raises(ValueError, match="at least one module"):
+        C.code_version()
+
+
+def test_cached_results_are_recomputed_when_a_dependency_changes(toy):
+    calls = []
+
+    def experiment(a: int) -> int:
+        calls.append(a)
+        return a + 1
+
+    _version(toy, "def f():\n    return 1\n")
+    run = C.cached(experiment, depends_on=("toy_dep",))
+    assert run(3) == 4 and run(3) == 4 and calls == [3]  # cached by its arguments
+    _version(toy, "def f():\n    return 2\n")  # the engine changed: the old result must not come back
+    run = C.cached(experiment, depends_on=("toy_dep",))
+    assert run(3) == 4 and calls == [3, 3]
+    folders = sorted(p.name for p in (toy / "cache").iterdir())
+    assert len(folders) == 2 and all(name.startswith("code-") for name in folders)
+
+
+def test_training_checkpoints_are_keyed_by_the_training_code(monkeypatch, tmp_path):
+    cfg = {"model": "mlp", "model_kwargs": {"in_dim": 4, "widths": [3], "num_classes": 2},
+           "data": {"name": "mnist", "subset": 8}, "epochs": 1}
+    first, h1, key = training.run_directory(cfg, device="cpu", checkpoint_dir=tmp_path)
+    assert key["code"] == C.code_version(*training._CODE_MODULES)
+    monkeypatch.setattr(training, "code_version", lambda *m: "0" * 12)
+    second, h2, _ = training.run_directory(cfg, device="cpu", checkpoint_dir=tmp_path)
+    assert h1 != h2 and first != second
