@@ -9,9 +9,9 @@ after the number was seen. This module holds what every paper's rules share.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
-__all__ = ["VERDICTS", "Claim", "verdict_within"]
+__all__ = ["VERDICTS", "Claim", "verdict_within", "verdict_at_most", "combine_verdicts"]
 
 VERDICTS: tuple[str, ...] = ("agree", "disagree", "paper_erratum", "not_checkable")
 
@@ -47,3 +47,28 @@ class Claim:
 def verdict_within(ours: float, target: float, rel_tol: float) -> str:
     """``agree`` if ``|ours - target| <= rel_tol * |target|`` else ``disagree``."""
     return "agree" if abs(ours - target) <= rel_tol * abs(target) else "disagree"
+
+
+def verdict_at_most(value: float, limit: float) -> str:
+    """``agree`` if ``value <= limit`` else ``disagree``; ``ValueError`` for a NaN value or limit (a rule
+    must decide what a missing number means before calling this)."""
+    if value != value or limit != limit:
+        raise ValueError(f"verdict_at_most needs numbers, got value={value!r}, limit={limit!r}")
+    return "agree" if value <= limit else "disagree"
+
+
+def combine_verdicts(verdicts: Iterable[str]) -> str:
+    """The verdict of a claim that holds iff all of its parts hold (e.g. an abstract's summary of several
+    figures): ``disagree`` if any part disagrees, else ``not_checkable`` if any part is not checkable,
+    else ``agree``. A part that is a ``paper_erratum`` counts as not holding (``disagree``)."""
+    parts = list(verdicts)
+    if not parts:
+        raise ValueError("combine_verdicts needs at least one verdict")
+    unknown = [v for v in parts if v not in VERDICTS]
+    if unknown:
+        raise ValueError(f"unknown verdicts {unknown}; known: {', '.join(VERDICTS)}")
+    if any(v in ("disagree", "paper_erratum") for v in parts):
+        return "disagree"
+    if "not_checkable" in parts:
+        return "not_checkable"
+    return "agree"
