@@ -166,3 +166,60 @@ def test_block_sums_accumulate_in_float64():
     # fewer rows than the buffer was made for (Lanczos runs that have ended)
     sums = _BlockSums(4, 10_001, torch.float64, torch.device("cpu"))
     assert torch.allclose(sums.dot(a[:2], b[:2]), exact[:2], rtol=0, atol=1e-12)
+
+
+class _BreaksAt:
+    """A dense operator whose n-th product returns a NaN (a curvature product gone bad mid-run)."""
+
+    def __init__(self, A: torch.Tensor, n: int) -> None:
+        self.A, self.n, self.calls = A, n, 0
+        self.shape, self.dtype = A.shape, A.dtype
+
+    def __matmul__(self, V: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        out = self.A @ V
+        if self.calls == self.n:
+            out = out.clone()
+            out.view(-1)[0] = float("nan")
+        return out
+
+    def __repr__(self) -> str:
+        return "BreaksAt(n=3)"
+
+
+def test_a_non_finite_product_stops_lanczos_naming_the_operator_and_step():
+    from hessian_spectra.hessian import DenseOperator, spectral_density
+
+    A = torch.diag(torch.linspace(1.0, 2.0, 30, dtype=torch.float64))
+    with pytest.raises(FloatingPointError, match=r"BreaksAt\(n=3\).*Lanczos step 3"):
+        lanczos(_BreaksAt(A, 3), 10, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(FloatingPointError, match=r"BreaksAt\(n=3\).*block Lanczos step 3"):
+        top_eigenpairs(_BreaksAt(A, 3), 2, block_size=2, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(FloatingPointError, match=r"BreaksAt\(n=3\).*Lanczos step 3"):
+        spectral_density(_BreaksAt(A, 3), 6, 2, generator=torch.Generator().manual_seed(0))
+    # a product of an operator of this package names the operator itself
+    bad = DenseOperator(A.clone())
+    bad.matrix[4, 4] = float("inf")
+    with pytest.raises(FloatingPointError, match=r"DenseOperator\(shape=\(30, 30\).*step 1"):
+        lanczos(bad, 5, generator=torch.Generator().manual_seed(0))
+
+
+def test_a_non_finite_coefficient_names_the_operator_and_step(monkeypatch):
+    """A coefficient can overflow although every product is finite (e.g. float32 norms of huge
+    vectors): the error names the operator, the run and the step."""
+    import importlib
+
+    L = importlib.import_module("hessian_spectra.hessian.lanczos")  # the module (the package exports the function)
+
+    A = torch.diag(torch.linspace(1.0, 2.0, 30, dtype=torch.float64))
+    real = L._BlockSums.dot
+    calls = {"n": 0}
+
+    def overflowing(self, a, b):
+        calls["n"] += 1
+        out = real(self, a, b)
+        return out * float("inf") if calls["n"] == 5 else out  # the alpha of step 3
+
+    monkeypatch.setattr(L._BlockSums, "dot", overflowing)
+    with pytest.raises(FloatingPointError, match=r"coefficient at step 3 \(run\(s\) \[0\].*DenseOperator"):
+        lanczos(A, 10, generator=torch.Generator().manual_seed(0))

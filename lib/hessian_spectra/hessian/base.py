@@ -200,7 +200,9 @@ class _WrappedOperator(CurvatureOperator):
         return out.to(self.device, self.dtype)
 
     def __repr__(self) -> str:
-        return f"aslinearoperator({type(self.op).__name__}, shape={self.shape})"
+        own = type(self.op).__repr__ is not object.__repr__  # the object describes itself
+        inner = repr(self.op) if own else f"{type(self.op).__name__}, shape={self.shape}"
+        return f"aslinearoperator({inner})"
 
 
 def aslinearoperator(op: Any) -> CurvatureOperator:
