@@ -6,6 +6,7 @@ import copy
 import warnings
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -418,3 +419,47 @@ def test_out_of_memory_in_forward_over_reverse_halves_the_sweep_not_the_method(m
         out = op @ V
     assert _rel(out, ref) < RTOL
     assert op._forward_over_reverse_ok() and op.plan.max_sample_vectors == 16
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_linear_combinations_residual_and_scipy_view_match_dense(name):
+    """H - G (the Residual), 2H + G, -H and the SciPy view equal their dense float64 counterparts."""
+    from scipy.sparse.linalg import eigsh
+
+    from hessian_spectra.hessian import residual_operator
+
+    model, x, y = _problem(name)
+    H = dense_hessian(model, F.cross_entropy, x, y)
+    G = dense_ggn(model, F.cross_entropy, x, y)
+    Hop = hessian_operator(model, F.cross_entropy, (x, y), batch_size=4)
+    Gop = ggn_operator(model, F.cross_entropy, (x, y), batch_size=4)
+    V = torch.randn(H.shape[0], 2, dtype=torch.float64, generator=torch.Generator().manual_seed(8))
+    R = residual_operator(model, F.cross_entropy, (x, y), batch_size=4)
+    assert _rel(R @ V, (H - G) @ V) < RTOL and _rel((Hop - Gop) @ V, (H - G) @ V) < RTOL
+    assert _rel((2 * Hop + Gop) @ V, (2 * H + G) @ V) < RTOL
+    assert _rel((-Hop) @ V[:, 0], -(H @ V[:, 0])) < RTOL
+    assert "ResidualOperator" in repr(R) and "HessianOperator" in repr(R)
+    A = Hop.to_scipy()
+    assert A.shape == H.shape and A.dtype == np.float64
+    np.testing.assert_allclose(A @ V.numpy(), (H @ V).numpy(), rtol=1e-9, atol=1e-12)
+    top = eigsh(A, k=2, which="LA", return_eigenvectors=False, v0=np.ones(H.shape[0]))
+    np.testing.assert_allclose(np.sort(top), torch.linalg.eigvalsh(H)[-2:].numpy(), rtol=1e-8)
+    with pytest.raises(ValueError, match="differ in shape"):
+        Hop - hessian_operator(model, F.cross_entropy, (x, y), params=[next(model.parameters())])
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_textbook_products_equal_the_fast_ones(name):
+    """``speed='off'`` (double backward, whole batches, no kept graphs, no forward rules) and the
+    default give the same H and G to rounding; the default's way for k vectors follows the model."""
+    from hessian_spectra.hessian.speed import way_rule
+
+    model, x, y = _problem(name)
+    V = torch.randn(sum(p.numel() for p in model.parameters()), 3, dtype=torch.float64,
+                    generator=torch.Generator().manual_seed(9))
+    for make in (hessian_operator, ggn_operator):
+        fast, plain = (make(model, F.cross_entropy, (x, y), batch_size=5, speed=s) for s in ("auto", "off"))
+        for _ in range(2):  # cold, then through kept graphs
+            assert _rel(fast @ V, plain @ V) < RTOL
+    has_conv = any(isinstance(m, nn.Conv2d) for m in model.modules())
+    assert way_rule(model) == ("scratch" if has_conv else "kept")
