@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-__all__ = ["VERDICTS", "Claim", "verdict_within", "verdict_at_most", "combine_verdicts"]
+__all__ = ["VERDICTS", "Claim", "verdict_within", "verdict_at_most", "combine_verdicts", "verdict_nearest"]
 
 VERDICTS: tuple[str, ...] = ("agree", "disagree", "paper_erratum", "not_checkable")
 
@@ -72,3 +72,16 @@ def combine_verdicts(verdicts: Iterable[str]) -> str:
     if "not_checkable" in parts:
         return "not_checkable"
     return "agree"
+
+
+def verdict_nearest(ours: float, paper: float, corrected: float) -> str:
+    """Which of two candidate values a measurement supports, with no tolerance to choose: ``agree`` if
+    ``ours`` is nearer the paper's value, ``paper_erratum`` if nearer the corrected one, ``not_checkable``
+    if the two candidates coincide or ``ours`` is equidistant (the caller's note must then say why).
+    ``ValueError`` for a NaN."""
+    if ours != ours or paper != paper or corrected != corrected:
+        raise ValueError(f"verdict_nearest needs numbers, got ours={ours!r}, paper={paper!r}, corrected={corrected!r}")
+    d_paper, d_corrected = abs(ours - paper), abs(ours - corrected)
+    if d_paper == d_corrected:
+        return "not_checkable"
+    return "agree" if d_paper < d_corrected else "paper_erratum"
