@@ -1,6 +1,10 @@
 """Figure writing, claims, profiles and configuration hashing."""
 
 import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -10,6 +14,7 @@ import torch
 from hessian_spectra.pipeline.cache import config_hash, memory
 from hessian_spectra.pipeline.profiles import resolve_profile
 from hessian_spectra.pipeline.claims import Claim, verdict_within
+from hessian_spectra.pipeline import report
 from hessian_spectra.pipeline.report import save_figure
 
 
@@ -64,3 +69,90 @@ def test_memory_caches(tmp_path):
     cached = memory(tmp_path).cache(square)
     assert cached(3) == 9 and cached(3) == 9
     assert calls == [3]
+
+
+def _figure():
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 2])
+    return fig
+
+
+def test_save_figure_is_atomic(tmp_path, monkeypatch):
+    """A save that fails midway (or is given data JSON cannot hold) leaves the previous PNG and JSON as
+    they were and no temporary file; a successful one leaves exactly the two files."""
+    fig = _figure()
+    path = save_figure(fig, "paper/fig01", title="t", profile="smoke", settings={"n": 1}, figures_dir=tmp_path)
+    png = tmp_path / "paper" / "fig01.png"
+    old_png, old_json = png.read_bytes(), path.read_text()
+    assert sorted(p.name for p in png.parent.iterdir()) == ["fig01.json", "fig01.png"]
+
+    real_savefig = fig.savefig
+
+    def killed_midway(fname, **kwargs):
+        Path(fname).write_bytes(b"\x89PNG half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fig, "savefig", killed_midway)
+    with pytest.raises(KeyboardInterrupt):
+        save_figure(fig, "paper/fig01", title="t", profile="smoke", settings={"n": 2}, figures_dir=tmp_path)
+    with pytest.raises(TypeError):  # not JSON: found before anything is written
+        save_figure(fig, "paper/fig01", title="t", profile="smoke", settings={"n": object()}, figures_dir=tmp_path)
+    assert png.read_bytes() == old_png and path.read_text() == old_json
+    assert sorted(p.name for p in png.parent.iterdir()) == ["fig01.json", "fig01.png"]
+    monkeypatch.setattr(fig, "savefig", real_savefig)
+    save_figure(fig, "paper/fig01", title="t", profile="smoke", settings={"n": 3}, figures_dir=tmp_path)
+    assert json.loads(path.read_text())["settings"] == {"n": 3}
+    assert sorted(p.name for p in png.parent.iterdir()) == ["fig01.json", "fig01.png"]
+    plt.close(fig)
+
+
+def test_stale_temporaries_of_dead_processes_are_removed(tmp_path):
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # reaped: its pid names no process
+    dead = tmp_path / f".fig01.png.{ended.pid}.0123abcd.tmp"
+    live = tmp_path / f".fig01.png.{os.getppid()}.0123abcd.tmp"
+    mine = report.temporary_sibling(tmp_path / "fig01.png")
+    other = tmp_path / ".notes.tmp"  # not one of ours
+    for p in (dead, live, mine, other):
+        p.write_bytes(b"x")
+    assert mine.name.startswith(f".fig01.png.{os.getpid()}.") and mine.name.endswith(".tmp")
+    assert report.remove_stale_temporaries(tmp_path) == [dead]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (live, mine, other))
+
+
+def _git(cwd, *args):
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_environment_records_git_commit_and_dirty_flag(tmp_path, monkeypatch):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    monkeypatch.setattr(report, "repo_root", lambda: tmp_path)
+    info = report.environment_info()  # not a git checkout
+    assert info["git_commit"] is None and info["git_dirty"] is None
+
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "tracked.py").write_text("x = 1\n")
+    _git(tmp_path, "add", "tracked.py")
+    _git(tmp_path, "commit", "-q", "-m", "first")
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tmp_path, capture_output=True,
+                          text=True).stdout.strip()
+    info = report.environment_info()
+    assert info["git_commit"] == head and len(head) >= 7 and info["git_dirty"] is False
+    (tmp_path / "untracked.txt").write_text("scratch")  # untracked files do not make a checkout dirty
+    assert report.environment_info()["git_dirty"] is False
+    (tmp_path / "tracked.py").write_text("x = 2\n")
+    assert report.environment_info()["git_dirty"] is True
+    _git(tmp_path, "add", "tracked.py")  # staged but not committed: still dirty
+    assert report.environment_info()["git_dirty"] is True
+    _git(tmp_path, "commit", "-q", "-m", "second")
+    info = report.environment_info()
+    assert info["git_dirty"] is False and info["git_commit"] != head
+
+    fig = _figure()
+    (tmp_path / "tracked.py").write_text("x = 3\n")
+    path = save_figure(fig, "paper/fig01", title="t", profile="smoke", settings={}, figures_dir=tmp_path / "figs")
+    env = json.loads(path.read_text())["environment"]
+    assert env["git_commit"] == info["git_commit"] and env["git_dirty"] is True
+    plt.close(fig)
