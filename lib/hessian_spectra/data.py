@@ -13,6 +13,14 @@
 2. otherwise torchvision downloads the original into the repository's ``data/`` (unless
    ``download=False`` or ``$HESSIAN_SPECTRA_OFFLINE=1``).
 
+A download goes to a temporary folder beside its destination (``data/.<folder>.<pid>.<random>.tmp``)
+and is renamed into place only once torchvision has checked it; a failed or interrupted download
+(``KeyboardInterrupt`` included) deletes its temporary folder, and the next download deletes those
+of processes that were killed. A copy that cannot be read (a partial torchvision folder left by an
+older download, a truncated ``.npz``) is passed over with a warning when another folder holds the
+data; otherwise the error names the dataset, every folder searched, the unreadable copies and what
+to do, in one line (never torchvision's "Dataset not found. You can use download=True").
+
 Derived datasets (class subsets, per-class subsampling, random labels, standardisation) are
 functions of a :class:`LabelledData`, never stored copies.
 """
@@ -21,6 +29,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import warnings
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -115,21 +125,29 @@ def _decode_jpegs(blob: np.ndarray, offsets: np.ndarray) -> np.ndarray:
 
 
 def _cifar10_jpegs(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
-    """CIFAR-10 from the JPEG copy, decoding once and caching the decoded array beside the cache."""
+    """CIFAR-10 from the JPEG copy, decoding once and caching the decoded array beside the cache.
+
+    The decoded copy is written atomically under a name of its own per writer (two notebooks decoding
+    at once cannot mix their bytes); an unreadable decoded copy is decoded again.
+    """
     from .pipeline.cache import cache_dir
+    from .pipeline.report import atomic_path, remove_stale_temporaries
 
     stat = path.stat()
     cached = cache_dir() / "decoded" / f"cifar10_jpegs_{split}_{stat.st_size}_{int(stat.st_mtime)}.npz"
     if cached.exists():
-        with np.load(cached) as f:
-            return f["x"], f["y"]
+        try:
+            with np.load(cached) as f:
+                return f["x"], f["y"]
+        except Exception:  # written by an older, non-atomic version: decode again
+            pass
     with np.load(path) as f:
         x = _decode_jpegs(f[f"jpeg_{split}"], f[f"offsets_{split}"])
         y = f[f"y_{split}"].astype(np.int64)
     cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp.npz")
-    np.savez(tmp, x=x, y=y)
-    tmp.replace(cached)
+    remove_stale_temporaries(cached.parent)
+    with atomic_path(cached) as tmp, tmp.open("wb") as fh:
+        np.savez(fh, x=x, y=y)
     return x, y
 
 
@@ -140,52 +158,113 @@ def _torchvision_dataset(name: str, root: Path, split: str, download: bool):
     return cls(root=str(root), train=(split == "train"), download=download)
 
 
+_TV_FOLDERS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST",
+               "cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
+
+
+def _why_unreadable(exc: BaseException) -> str:
+    """A short reason for a local copy that failed to load (torchvision's own advice left out)."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, RuntimeError) and ("download=True" in text or "not found" in text.lower()):
+        return "incomplete or corrupt: torchvision's files are missing or fail their checksums"
+    return f"unreadable: {type(exc).__name__}: {text[:160]}" if text else f"unreadable: {type(exc).__name__}"
+
+
 def _from_torchvision(ds) -> tuple[np.ndarray, np.ndarray]:
     data = ds.data.numpy() if isinstance(ds.data, torch.Tensor) else np.asarray(ds.data)
     targets = ds.targets.numpy() if isinstance(ds.targets, torch.Tensor) else np.asarray(ds.targets)
     return data.astype(np.uint8), targets.astype(np.int64)
 
 
-def _find_local(name: str, split: str) -> tuple[np.ndarray, np.ndarray, str, str] | None:
-    stem, tv_name, _ = _DATASETS[name]
-    tv_folders = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST",
-                  "cifar10": "cifar-10-batches-py", "cifar100": "cifar-100-python"}
+_Arrays = tuple[np.ndarray, np.ndarray, str, str]
+
+
+def _find_local(name: str, split: str) -> tuple[_Arrays | None, list[tuple[Path, str]]]:
+    """(the first readable local copy, or ``None``; the copies met on the way that could not be read,
+    with the reason)."""
+    stem = _DATASETS[name][0]
+    unreadable: list[tuple[Path, str]] = []
     for folder in search_path():
         npz = folder / f"{stem}.npz"
         if npz.is_file():
-            with np.load(npz) as f:
-                return f[f"x_{split}"], f[f"y_{split}"].astype(np.int64), str(npz), ""
+            try:
+                with np.load(npz) as f:
+                    return (f[f"x_{split}"], f[f"y_{split}"].astype(np.int64), str(npz), ""), unreadable
+            except Exception as exc:
+                unreadable.append((npz, _why_unreadable(exc)))
         if name == "cifar10" and (folder / "cifar10_jpegs.npz").is_file():
             path = folder / "cifar10_jpegs.npz"
-            x, y = _cifar10_jpegs(path, split)
-            note = ("CIFAR-10 from a JPEG quality-75 copy (lossy: channel means match the original to 1e-4, "
-                    "stds about 1% lower); images are ordered by class")
-            return x, y, str(path), note
-        if (folder / tv_folders[name]).is_dir():
-            x, y = _from_torchvision(_torchvision_dataset(name, folder, split, download=False))
-            return x, y, str(folder / tv_folders[name]), ""
-    return None
+            try:
+                x, y = _cifar10_jpegs(path, split)
+            except Exception as exc:
+                unreadable.append((path, _why_unreadable(exc)))
+            else:
+                note = ("CIFAR-10 from a JPEG quality-75 copy (lossy: channel means match the original to 1e-4, "
+                        "stds about 1% lower); images are ordered by class")
+                return (x, y, str(path), note), unreadable
+        tv = folder / _TV_FOLDERS[name]
+        if tv.is_dir():
+            try:
+                x, y = _from_torchvision(_torchvision_dataset(name, folder, split, download=False))
+            except Exception as exc:  # a partial download: torchvision raises RuntimeError, a truncated file others
+                unreadable.append((tv, _why_unreadable(exc)))
+            else:
+                return (x, y, str(tv), ""), unreadable
+    return None, unreadable
+
+
+def _describe_unreadable(unreadable: list[tuple[Path, str]]) -> str:
+    return "; ".join(f"{path} is {why}" for path, why in unreadable)
+
+
+def _download(name: str, split: str, root: Path) -> _Arrays:
+    """Download ``name`` with torchvision into a temporary folder in ``root`` and, once torchvision has
+    checked and loaded it, rename its folder to ``root/<torchvision folder>`` (replacing an unreadable
+    one there). The temporary folder, with whatever it holds (torchvision's archive, a partial file), is
+    deleted whatever happens, ``KeyboardInterrupt`` included."""
+    from .pipeline.report import remove_stale_temporaries, replace_folder, temporary_sibling
+
+    root.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(root)  # the temporary folders of killed downloads
+    dest = root / _TV_FOLDERS[name]
+    tmp = temporary_sibling(dest)
+    tmp.mkdir()
+    try:
+        x, y = _from_torchvision(_torchvision_dataset(name, tmp, split, download=True))
+        replace_folder(tmp / _TV_FOLDERS[name], dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return x, y, f"torchvision download into {dest}", ""
 
 
 @lru_cache(maxsize=8)
-def _load_arrays(name: str, split: str, download: bool) -> tuple[np.ndarray, np.ndarray, str, str]:
-    found = _find_local(name, split)
+def _load_arrays(name: str, split: str, download: bool) -> _Arrays:
+    found, unreadable = _find_local(name, split)
     if found is not None:
+        if unreadable:
+            warnings.warn(f"dataset {name!r}: passed over {_describe_unreadable(unreadable)}; "
+                          f"using {found[2]}", stacklevel=3)
         return found
     looked = ", ".join(str(p) for p in search_path())
+    stem = _DATASETS[name][0]
+    broken = ""
+    if unreadable:
+        broken = (f"; found only copies that cannot be read: {_describe_unreadable(unreadable)} "
+                  f"(delete {'them' if len(unreadable) > 1 else 'it'})")
     if not download:
         raise FileNotFoundError(
-            f"dataset {name!r} ({split}) not found locally and downloads are off; looked in: {looked} "
-            f"(set ${DATA_ENV} to a folder holding {_DATASETS[name][0]}.npz or torchvision's files)")
+            f"dataset {name!r} ({split}) not found locally and downloads are off; looked in: {looked}{broken}; "
+            f"to fix: put {stem}.npz or torchvision's files in one of those folders (or a folder added to "
+            f"${DATA_ENV}), or allow downloads (unset ${OFFLINE_ENV}, download=True)")
     root = repo_root() / "data"
     try:
-        ds = _torchvision_dataset(name, root, split, download=True)
+        return _download(name, split, root)
     except Exception as exc:  # network errors come in many types
         raise FileNotFoundError(
-            f"dataset {name!r} ({split}) not found locally (looked in: {looked}) and the torchvision download "
-            f"failed: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}") from None
-    x, y = _from_torchvision(ds)
-    return x, y, f"torchvision download into {root}", ""
+            f"dataset {name!r} ({split}) not found locally (looked in: {looked}{broken}) and the torchvision "
+            f"download failed, leaving nothing behind: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}; "
+            f"to fix: retry where the download host is reachable, or put {stem}.npz or torchvision's files in "
+            f"one of those folders") from None
 
 
 def load_dataset(name: str, split: str = "train", *, download: bool | None = None,
