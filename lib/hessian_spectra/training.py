@@ -22,6 +22,10 @@ tensors on the device (no DataLoader workers), and caches the result under
   uninterrupted run, because every random draw of epoch e (shuffling, augmentation, dropout) comes
   from generators seeded by (seed, e) alone.
 
+Every file here is written atomically (a temporary name in the same folder, then ``os.replace``): a
+run killed at any moment leaves complete files only, and the temporaries it was writing are deleted
+when its configuration is trained again.
+
 The learning-rate schedule of Granziol et al. (eq 12 of "Beyond Random Matrix Theory", eq 11 of "the
 true loss surface ...") is :func:`granziol_linear_lr`.
 """
@@ -43,6 +47,7 @@ from torch import nn
 
 from .pipeline.cache import checkpoint_dir as _default_checkpoint_dir
 from .pipeline.cache import code_version, config_hash
+from .pipeline.report import atomic_path, atomic_write_text, remove_stale_temporaries
 from .data import LabelledData, load_dataset, per_class, random_labels, select_classes, standardize, subset
 from .models import build_model
 from .utils import default_device, seed_everything
@@ -441,9 +446,11 @@ def load_checkpoint(config: TrainConfig | Mapping[str, Any], epoch: int | str = 
 
 
 def _atomic_save(obj: Any, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
+    """``torch.save`` to a temporary name of this writer's own in ``path``'s folder, then ``os.replace``:
+    a kill leaves the previous file or the new one, and two processes training one configuration at
+    once cannot write into each other's file."""
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -519,7 +526,9 @@ def train(config: TrainConfig | Mapping[str, Any], data: LabelledData | None = N
         history.update(loaded_from_cache=True, directory=str(directory))
         return model.eval(), history
 
-    (directory / "config.json").write_text(json.dumps({"hash": h, **key, "data": described}, indent=1, default=str))
+    remove_stale_temporaries(directory)  # checkpoints half-written by a killed run
+    atomic_write_text(directory / "config.json",
+                      json.dumps({"hash": h, **key, "data": described}, indent=1, default=str))
     model = model_fresh()
     optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
                                 weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
