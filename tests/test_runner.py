@@ -2,11 +2,13 @@
 
 import json
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from hessian_spectra.pipeline import runner
+from hessian_spectra.pipeline.catalog import load_catalog, runs
 
 NOTEBOOK_CODE = '''
 import matplotlib.pyplot as plt
@@ -133,3 +135,39 @@ def test_larger_profile_figures_are_kept(tiny, capsys):
     assert runner.main(args + ["--only", "*good*", "--force"]) == 0
     rec = json.loads((tmp_path / "figs" / "linear_networks" / "fig01.json").read_text())
     assert rec["profile"] == "smoke"
+
+
+def test_interrupted_rerun_is_not_taken_for_finished(tiny, capsys, monkeypatch):
+    """A rerun stopped while papermill runs leaves the last complete report, no stamp claiming success,
+    and is rerun next time; a corrupt stamp means 'rerun', not a crash."""
+    tmp_path, args = tiny
+    assert runner.main(args + ["--only", "*good*"]) == 0
+    capsys.readouterr()
+    report = tmp_path / "reports" / tmp_path.name
+    executed, stamp, running = report / "good.ipynb", report / "good.stamp.json", report / "good.running.ipynb"
+    complete = executed.read_bytes()
+    assert json.loads(stamp.read_text())["config"]["profile"] == "smoke" and not running.exists()
+
+    def interrupted(cmd, **kwargs):  # papermill has written part of its output when the run is stopped
+        Path(next(a for a in cmd if a.endswith(".running.ipynb"))).write_text('{"cells": [')
+        raise KeyboardInterrupt
+
+    plan = runner.Plan(profile="smoke", figures_dir=(tmp_path / "figs").resolve(),
+                       reports_dir=(tmp_path / "reports").resolve(), force=True)
+    (run,) = runs(load_catalog(tmp_path / "catalog.yaml"), only="*good*")
+    monkeypatch.setattr(runner.subprocess, "run", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        runner.execute_run(run, plan)
+    monkeypatch.undo()
+    assert not stamp.exists() and executed.read_bytes() == complete and running.exists()
+    assert runner.main(args + ["--only", "*good*"]) == 0  # no --force: rerun because nothing claims success
+    assert "1 ran" in capsys.readouterr().out
+    assert not running.exists() and nbformat.read(executed, as_version=4).cells[0].source == "# tiny"
+    assert json.loads(stamp.read_text())["config"] == runner.run_config(run, plan)
+
+    stamp.write_text('{"config": {"noteb')  # as a kill of an older version could leave it
+    assert runner.main(args + ["--only", "*good*"]) == 0
+    assert "1 ran" in capsys.readouterr().out
+    assert runner.main(args + ["--only", "*good*"]) == 0
+    assert "1 unchanged (cached)" in capsys.readouterr().out
+    assert [p.name for p in report.iterdir() if p.name.startswith(".") or p.name.endswith(".tmp")] == []

@@ -12,6 +12,18 @@ A run whose configuration (notebook contents, parameters, profile, figures folde
 its last success, and whose outputs exist, is skipped; so is a run whose figures already exist at a
 larger profile (committed ``paper`` figures are not replaced by a ``default`` run); ``--force`` reruns
 both. A failing notebook is reported, its log kept, and the rest still run.
+
+Killed at any moment and started again, it finishes the rest: nothing it writes is ever half-written
+under its final name. papermill executes into ``<notebook>.running.ipynb``, moved onto the executed
+notebook's name when papermill ends; the HTML, the stamp (``<notebook>.stamp.json``, the record of a
+success that the skip check reads) and the index are written to temporary names and renamed into
+place (:func:`hessian_spectra.pipeline.report.atomic_path`); the stamp of a run is deleted before the
+run starts, so a run killed midway is never taken for finished (the log, ``<notebook>.log``, is
+written as the notebook runs, and shows how far a killed run got). Inside notebooks, figures, training
+checkpoints and joblib's cache entries are written the same way, so finished trainings and cached
+results are reused and an interrupted training resumes from its last completed epoch.
+Kill the whole process group (as Ctrl-C and closing a terminal do): killing this process alone leaves
+the papermill child and its kernel running until their notebook ends.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ from tqdm.auto import tqdm
 from .cache import config_hash
 from .catalog import Item, Paper, Run, iter_items, load_catalog, runs
 from .profiles import PROFILE_NAMES
+from .report import atomic_write_text
 from ..utils import repo_root
 
 
@@ -122,11 +135,23 @@ def kept_profile(run: Run, plan: Plan) -> str | None:
     return min(profiles, key=lambda p: _PROFILE_RANK[p])
 
 
+def _stamp_config(stamp: Path) -> dict[str, Any] | None:
+    """The configuration recorded in a stamp, or ``None`` if it is missing or unreadable."""
+    try:
+        record = json.loads(stamp.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return record.get("config") if isinstance(record, dict) else None
+
+
 def execute_run(run: Run, plan: Plan) -> RunResult:
     """Execute one notebook with papermill in a subprocess; render HTML; keep a log.
 
     Skipped (status ``cached``) when its configuration is unchanged since its last success, and
-    (status ``kept``) when its figures already exist at a larger profile than this run's.
+    (status ``kept``) when its figures already exist at a larger profile than this run's. Files are
+    written so that a kill at any moment is harmless (see the module's docstring): papermill writes
+    ``<name>.running.ipynb``, renamed to ``<name>.ipynb`` when it ends (a failed run's notebook too,
+    as the record of the failure); the stamp is deleted first and written last, atomically.
     """
     if not plan.force and (larger := kept_profile(run, plan)) is not None:
         return RunResult(run, "kept", error=f"figures already at profile {larger!r}; --force regenerates them")
@@ -135,12 +160,17 @@ def execute_run(run: Run, plan: Plan) -> RunResult:
     stamp = executed.with_suffix(".stamp.json")
     log = executed.with_suffix(".log")
     html_path = executed.with_suffix(".html")
+    running = executed.with_suffix(".running.ipynb")
     cfg = run_config(run, plan)
-    if (not plan.force and stamp.exists() and executed.exists() and html_path.exists()
-            and json.loads(stamp.read_text()).get("config") == cfg and _outputs_exist(run, plan)):
+    if (not plan.force and executed.exists() and html_path.exists() and _stamp_config(stamp) == cfg
+            and _outputs_exist(run, plan)):
         return RunResult(run, "cached", executed=executed, html=html_path, log=log)
+    # From here on the old outputs no longer describe the notebook: forget the success first, so that
+    # a run killed before it ends is rerun next time.
+    stamp.unlink(missing_ok=True)
+    running.unlink(missing_ok=True)  # left by a killed run
     params = {"profile": plan.profile, "figures_dir": str(plan.figures_dir), **run.parameters}
-    cmd = [sys.executable, "-m", "papermill", str(repo_root() / run.notebook), str(executed),
+    cmd = [sys.executable, "-m", "papermill", str(repo_root() / run.notebook), str(running),
            "--cwd", str((repo_root() / run.notebook).parent), "--kernel", "python3",
            "--execution-timeout", str(plan.timeout), "--no-progress-bar", "--log-output"]
     for key, value in params.items():
@@ -149,6 +179,8 @@ def execute_run(run: Run, plan: Plan) -> RunResult:
     with log.open("w") as fh:
         proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, text=True)
     seconds = time.time() - start
+    if running.exists():
+        os.replace(running, executed)
     try:
         render_html(executed, html_path)
     except Exception as exc:  # an HTML failure must not hide the notebook's own result
@@ -156,20 +188,20 @@ def execute_run(run: Run, plan: Plan) -> RunResult:
             fh.write(f"\nHTML rendering failed: {exc}\n")
     if proc.returncode != 0:
         tail = log.read_text().strip().splitlines()[-12:]
-        return RunResult(run, "failed", seconds, executed, html_path if html_path.exists() else None, log,
-                         error="\n".join(tail))
-    stamp.write_text(json.dumps({"config": cfg, "seconds": seconds}, indent=1))
+        return RunResult(run, "failed", seconds, executed if executed.exists() else None,
+                         html_path if html_path.exists() else None, log, error="\n".join(tail))
+    atomic_write_text(stamp, json.dumps({"config": cfg, "seconds": seconds}, indent=1))
     return RunResult(run, "ok", seconds, executed, html_path, log)
 
 
 def render_html(executed: Path, html_path: Path) -> None:
-    """Render an executed notebook to a standalone HTML report (nbconvert)."""
+    """Render an executed notebook to a standalone HTML report (nbconvert), written atomically."""
     import nbformat
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(executed, as_version=4)
     body, _ = HTMLExporter().from_notebook_node(nb)
-    html_path.write_text(body)
+    atomic_write_text(html_path, body)
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,7 +319,7 @@ Each figure's JSON records its profile, data and settings; the verdicts compare 
 {''.join(overview)}
 {''.join(rows)}
 </body></html>"""
-    out.write_text(page)
+    atomic_write_text(out, page)
     return out
 
 
