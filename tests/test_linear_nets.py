@@ -391,3 +391,59 @@ def test_plateau_rule_matches_torch_reduce_lr_on_plateau():
         ref.step(losses[t])
         assert ours == pytest.approx(opt.param_groups[0]["lr"], rel=1e-12)
     assert sched.halvings >= 2
+
+
+# ------------------------------------------------------------------------------------------------
+# Dense references and the dense checks the notebooks score (S3, S7, S8, S15, S17, S29, S30)
+
+
+def test_dense_references_match_the_statistics_operator():
+    dims = [5, 4, 3]
+    X = _whitened(5, 15, 1.2, seed=40)
+    Y = torch.randn(3, 15, generator=_gen(41), dtype=DT)
+    Ws = _random_weights(dims, seed=42)
+    stats = ln.SufficientStatistics.from_data(X, Y)
+    Wr = stats.rotate_in(Ws)  # an orthogonal change of parameters: same spectra
+    for kind, dense in (("hessian", ln.dense_hessian(Ws, X, Y)), ("ggn", ln.dense_ggn(Ws, X))):
+        ref = ln.LinearNetStatsHessian(Wr, stats, kind=kind).to_dense()
+        assert torch.allclose(torch.linalg.eigvalsh(dense), torch.linalg.eigvalsh(ref), atol=1e-12)
+    with pytest.raises(ValueError, match="need X"):
+        ln.dense_hessian(Ws, X[:4], Y)
+
+
+@pytest.mark.parametrize("dims,s", [([9, 4, 4, 5], [0.95, 0.7, 0.45, 0.2]), ([8, 3, 5], [0.9, 0.6, 0.35])])
+def test_gap_count_recovers_the_true_count_of_dense_spectra(dims, s):
+    X, Y, Ws = _zero_loss_balanced(dims, s, 3.0, n=2 * dims[0] + 3, seed=43)
+    res = ln.numerical_nonzero_count(torch.linalg.eigvalsh(ln.dense_hessian(Ws, X, Y)))
+    assert res.resolved and res.count == ln.nonzero_count_balanced(dims[0], dims[-1], min(dims))
+    assert res.gap > 1e6
+
+
+def test_trace_identity_and_label_identity():
+    X = _whitened(6, 20, 1.5, seed=44)
+    Y = torch.randn(3, 20, generator=_gen(45), dtype=DT)
+    out = ln.trace_identity(_random_weights([6, 5, 4, 3], seed=46), X, Y, 1.5)
+    assert out["rel_diff_hessian"] < 1e-12 and out["rel_diff_ggn"] < 1e-12
+    assert out["loss"] > 0.1 and out["hessian_minus_ggn_max"] > 1e-3 and out["p"] == 30 + 20 + 12
+    with pytest.raises(ValueError, match="whitened"):
+        ln.trace_identity(_random_weights([6, 5, 4, 3], seed=46), X * 2, Y, 1.5)
+    lab = ln.label_proportion_identity(torch.tensor([2, 2, 0, 1, 2]), 3)
+    assert lab["proportions_svd"] == pytest.approx([0.6, 0.2, 0.2]) and lab["max_abs_diff"] < 1e-15
+    assert lab["max_offdiag_YYt"] == 0.0
+
+
+def test_dense_check_drivers():
+    b = ex.balanced_dense_check(dims=(12, 4, 4, 5), n=30, seed=1)
+    assert b["nonzero_true"] == 12 * 5 - 8 * 1 and b["nonzero_paper"] == 16
+    assert b["nonzero_numeric"] == b["nonzero_true"] and b["count_resolved"] and b["loss"] < 1e-20
+    nz = b["theory"] > 0
+    assert np.max(np.abs(b["numeric"][nz] - b["theory"][nz]) / b["theory"][nz]) < 1e-9
+    s = ex.shallow_dense_check(dims=(12, 7, 5), n=30, seed=2)
+    assert s["nonzero_true"] == s["nonzero_numeric"] == 60 and s["nonzero_paper"] == 35
+    assert s["numeric"][0] == pytest.approx(s["eq10"], rel=1e-10)
+    t = ex.trace_dense_check(dims=(6, 5, 4), n=18, num_points=2, seed=3)
+    assert len(t["rows"]) == 2 and t["max_rel_diff_hessian"] < 1e-12 and t["min_loss"] > 0.1
+    with pytest.raises(ValueError, match="L = 2"):
+        ex.shallow_dense_check(dims=(6, 5, 4, 3))
+    with pytest.raises(ValueError, match="s_range"):
+        ex.balanced_dense_check(s_range=(0.0, 1.0))

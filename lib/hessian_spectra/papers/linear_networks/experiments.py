@@ -3,7 +3,9 @@
 The cached experiment functions behind the notebooks ``notebooks/linear_networks/*``: the paper's
 real-data subsets (App. C) with their sufficient statistics, the sharpness sweeps of Figs. 1(c) and 2,
 the trace (Fig. 3) and top-eigenvalue (Fig. 4) runs along full-batch gradient descent, and the dense
-balanced zero-loss spectrum of Fig. 1(a). The theory they check lives in :mod:`hessian_spectra.linear_nets`;
+balanced zero-loss spectrum of Fig. 1(a); and the small dense checks of the exact identities the
+notebooks score (Eqs. (7), (9), (15), the counts of non-zero eigenvalues, the label proportions of §4).
+The theory they check lives in :mod:`hessian_spectra.linear_nets`;
 the rules that turn their numbers into verdicts in :mod:`.claims`.
 """
 
@@ -21,6 +23,7 @@ from tqdm.auto import tqdm
 from ...data import load_dataset
 from ...hessian import hessian_operator, hutchinson_trace, top_eigenpairs
 from ...linear_nets import closed_form as ln
+from ...linear_nets.dense import dense_ggn, dense_hessian, label_proportion_identity, numerical_nonzero_count, trace_identity
 from ...linear_nets.statistics import (
     LinearNetStatsHessian,
     SufficientStatistics,
@@ -38,6 +41,7 @@ Tensor = torch.Tensor
 __all__ = [
     "PreparedSubset", "prepare_subset", "sharpness_vs_label_proportion", "sharpness_eq14_or_nan",
     "trace_during_training", "top_eigenvalues_during_training", "balanced_zero_loss_spectrum",
+    "balanced_dense_check", "shallow_dense_check", "trace_dense_check", "label_proportion_check",
 ]
 
 
@@ -298,6 +302,7 @@ def _top_eig_run(name: str, n: int, seed: int, pool: int | None, sigma_x: float,
                      "residual_norms": resid.tolist(), "lobpcg_iterations": len(hist),
                      "eq10": ln.lambda_max_eq10(W1, W2, sigma_x),
                      "max_layer_norm_sq": max(float(torch.linalg.matrix_norm(W, ord=2)) ** 2 for W in (W1, W2)),
+                     "eq11": ln.trace_eq11(W1, W2, sigma_x), "param_norm_sq": float((W1 ** 2).sum() + (W2 ** 2).sum()),
                      "hvps": op.num_products})
     return {"dataset": sub.describe(), "rows": rows, "status": res.status, "halvings": res.halvings,
             "loss": res.loss[:: max(1, epochs // 200)].tolist(), "p": op.shape[0]}
@@ -317,6 +322,9 @@ def top_eigenvalues_during_training(name: str, *, n: int, seed: int = 0, pool: i
     ``reduce=True`` runs LOBPCG on the exact invariant subspace of :func:`whitened_input_reduction`
     (input directions spanned by the rows of W_1 and M) and adds the closed-form eigenvalues of its
     complement; the result is the spectrum of the full Hessian (tested), at a fraction of the cost.
+
+    Each checkpoint's row also holds Eq. (10), the largest squared layer norm, the trace by Eq. (11)
+    (= Tr(Hessian) for a linear net under Assumption 2) and sum_l ||W_l||_F^2 (for S12 on L = 2).
     """
     fn = _top_eig_run_reduced if reduce else _top_eig_run
     if cache:
@@ -409,8 +417,138 @@ def _top_eig_run_reduced(name: str, n: int, seed: int, pool: int | None, sigma_x
                      "residual_norms": resid.tolist(), "lobpcg_iterations": len(hist), "hvps": op.num_products,
                      "reduced_p": op.shape[0], "subspace_leak": leak,
                      "eq10": ln.lambda_max_eq10(W1, W2, sigma_x),
-                     "max_layer_norm_sq": max(float(torch.linalg.matrix_norm(W, ord=2)) ** 2 for W in (W1, W2))})
+                     "max_layer_norm_sq": max(float(torch.linalg.matrix_norm(W, ord=2)) ** 2 for W in (W1, W2)),
+                     "eq11": ln.trace_eq11(W1, W2, sigma_x), "param_norm_sq": float((W1 ** 2).sum() + (W2 ** 2).sum())})
     p = sum(W.numel() for W in res.params)
     return {"dataset": sub.describe(), "rows": rows, "status": res.status, "halvings": res.halvings,
             "loss": res.loss[:: max(1, epochs // 200)].tolist(), "p": p, "reduced_p": rows[-1]["reduced_p"],
             "reduction": "exact invariant subspace for whitened inputs (whitened_input_reduction)"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Small dense checks of the exact identities (float64, autograd references; seconds on a CPU)
+
+
+def _whitened_gaussian(d0: int, n: int, sigma_x: float, g: torch.Generator) -> Tensor:
+    """X' ~ N(0,1)^{d0 x n} whitened by App. C's rule (:func:`linear_nets.orthogonalize`)."""
+    return ln.orthogonalize(torch.randn(d0, n, generator=g, dtype=torch.float64), sigma_x)
+
+
+def _unbalanced_weights(dims: Sequence[int], g: torch.Generator) -> list[Tensor]:
+    """W_l ~ N(0, 1/d_(l-1)) entries: a generic, unbalanced point (ours)."""
+    return [torch.randn(b, a, generator=g, dtype=torch.float64) / math.sqrt(a) for a, b in zip(dims[:-1], dims[1:])]
+
+
+def balanced_dense_check(dims: Sequence[int] = (30, 8, 8, 5), sigma_x: float = 3.0, n: int = 60,
+                         s_range: tuple[float, float] = (0.2, 1.0), seed: int = 0) -> dict:
+    """S7 and S8: Eq. (9) over the full index range and the count of non-zero eigenvalues, on a dense Hessian.
+
+    A strongly balanced zero-loss instance as in App. C "Figure 1 Left" (whitened Gaussian X', App. C
+    balanced sampler, Y = W_L...W_1 X so that Assumption 1 holds exactly), but with d0 and dL larger than
+    k = min(dims), where the paper's count (min d)^2 and the true count d0 dL - (d0-k)(dL-k) differ
+    (inventory erratum E4). The Hessian of the loss (2) is formed densely by autograd (float64).
+
+    Defaults (ours): dims [30, 8, 8, 5] are the inventory's example (§S, S8); n = 2 d0; the k singular
+    values are drawn from U[s_range] = U[0.2, 1] rather than App. C's U[0, 1], so that every non-zero
+    eigenvalue lies far above float64 rounding and a relative error is meaningful for each of them.
+
+    Returns the sorted numerical eigenvalues, Eq. (9)'s (all p, zeros beyond d0 dL), the numerical
+    count by the gap rule (:func:`linear_nets.numerical_nonzero_count`), the true and the paper's counts.
+    """
+    dims = [int(d) for d in dims]
+    lo, hi = s_range
+    if not 0 < lo < hi:
+        raise ValueError(f"s_range must satisfy 0 < low < high, got {s_range}")
+    g = torch.Generator().manual_seed(int(seed))
+    X = _whitened_gaussian(dims[0], n, sigma_x, g)
+    k = min(dims)
+    s = lo + (hi - lo) * torch.rand(k, generator=g, dtype=torch.float64)
+    Ws = ln.sample_balanced_weights(dims, s, generator=g)
+    Y = ln.end_to_end(Ws) @ X
+    numeric = torch.sort(torch.linalg.eigvalsh(dense_hessian(Ws, X, Y)), descending=True).values.numpy()
+    L = len(dims) - 1
+    eq9 = ln.balanced_eigenvalues_eq9(s, L, sigma_x, dims[0], dims[-1]).flatten()
+    theory = np.zeros(numeric.size)
+    theory[: eq9.numel()] = torch.sort(eq9, descending=True).values.numpy()
+    counted = numerical_nonzero_count(numeric)
+    return {"dims": dims, "n": n, "sigma_x": sigma_x, "s": s.numpy(), "p": int(numeric.size), "numeric": numeric,
+            "theory": theory, "nonzero_numeric": counted.count, "count_resolved": counted.resolved,
+            "count_gap": counted.gap, "noise": counted.noise,
+            "nonzero_true": ln.nonzero_count_balanced(dims[0], dims[-1], k),
+            "nonzero_paper": ln.paper_nonzero_count_sec3(dims), "loss": float(loss_data(Ws, X, Y))}
+
+
+def shallow_dense_check(dims: Sequence[int] = (30, 12, 5), sigma_x: float = 1.3, n: int = 60, seed: int = 0) -> dict:
+    """S29 and S30: Eq. (15) over the full index range against the dense GGN of a 2-layer net, and its count.
+
+    Whitened Gaussian inputs (Assumption 2), generic unbalanced W_1, W_2 (no Assumption 3 needed, App. B).
+    The GGN (1/n) J^T J is formed densely by autograd (float64); Eq. (15) gives d0 d2 values
+    sigma_x^2 (sigma_i^2(W_1) + sigma_j^2(W_2)), i in [d0], j in [d2] (singular values padded by zeros),
+    the rest of the p eigenvalues being 0. Defaults (ours): the inventory's example dims [30, 12, 5]
+    (§S, S30), n = 2 d0, entries N(0, 1/fan_in).
+
+    Returns the sorted numerical eigenvalues, Eq. (15)'s (padded to p), Eq. (10), the numerical count by
+    the gap rule, the generic true count d0 d2 - (d0-r1)(d2-r2) and App. B's min{d0,d1} x min{d1,d2}.
+    """
+    dims = [int(d) for d in dims]
+    if len(dims) != 3:
+        raise ValueError(f"App. B is about L = 2: need dims [d0, d1, d2], got {dims}")
+    g = torch.Generator().manual_seed(int(seed))
+    X = _whitened_gaussian(dims[0], n, sigma_x, g)
+    W1, W2 = _unbalanced_weights(dims, g)
+    numeric = torch.sort(torch.linalg.eigvalsh(dense_ggn([W1, W2], X)), descending=True).values.numpy()
+    eq15 = ln.shallow_eigenvalues_eq15(W1, W2, sigma_x).numpy()
+    theory = np.zeros(numeric.size)
+    theory[: eq15.size] = eq15
+    counted = numerical_nonzero_count(numeric)
+    r1, r2 = int(torch.linalg.matrix_rank(W1)), int(torch.linalg.matrix_rank(W2))
+    return {"dims": dims, "n": n, "sigma_x": sigma_x, "p": int(numeric.size), "numeric": numeric, "theory": theory,
+            "nonzero_numeric": counted.count, "count_resolved": counted.resolved, "count_gap": counted.gap,
+            "noise": counted.noise, "nonzero_true": ln.nonzero_count_shallow(dims[0], dims[2], r1, r2),
+            "nonzero_paper": ln.paper_nonzero_count_appb(dims), "ranks": [r1, r2],
+            "eq10": ln.lambda_max_eq10(W1, W2, sigma_x)}
+
+
+def trace_dense_check(dims: Sequence[int] = (12, 9, 7, 6, 5), sigma_x: float = 1.7, n: int = 36,
+                      num_points: int = 3, seed: int = 0) -> dict:
+    """S3 (and E13): Tr(GGN) and Tr(Hessian) against Eq. (7) at random unbalanced points with non-zero loss.
+
+    Whitened Gaussian inputs (Assumption 2), targets Y ~ N(0,1) (so the loss is far from zero and the
+    Hessian differs from the GGN), weights N(0, 1/fan_in) (no balancedness). Dense float64 matrices by
+    autograd (:func:`linear_nets.trace_identity`). Defaults (ours): an L = 4 net of widths
+    [12, 9, 7, 6, 5], n = 3 d0, 3 points. Returns one row per point and the largest relative differences.
+    """
+    dims = [int(d) for d in dims]
+    if num_points < 1:
+        raise ValueError(f"num_points must be >= 1, got {num_points}")
+    g = torch.Generator().manual_seed(int(seed))
+    X = _whitened_gaussian(dims[0], n, sigma_x, g)
+    rows = []
+    for _ in range(num_points):
+        Y = torch.randn(dims[-1], n, generator=g, dtype=torch.float64)
+        rows.append(trace_identity(_unbalanced_weights(dims, g), X, Y, sigma_x))
+    return {"dims": dims, "n": n, "sigma_x": sigma_x, "rows": rows,
+            "max_rel_diff_hessian": max(r["rel_diff_hessian"] for r in rows),
+            "max_rel_diff_ggn": max(r["rel_diff_ggn"] for r in rows),
+            "min_loss": min(r["loss"] for r in rows),
+            "min_hessian_minus_ggn_max": min(r["hessian_minus_ggn_max"] for r in rows)}
+
+
+def _label_proportion_rows(name: str, n: int, alphas: tuple, seed: int) -> list[dict]:
+    data = load_dataset(name, "train")
+    rows = []
+    for a in alphas:
+        idx, alpha_actual = ln.subsample_label_proportion(data.y, n, a, seed=seed, num_classes=data.num_classes)
+        rows.append({"dataset": name, "alpha_max": a, "alpha_actual": alpha_actual,
+                     **label_proportion_identity(data.y[idx], data.num_classes)})
+    return rows
+
+
+def label_proportion_check(name: str, n: int, alphas: Sequence[float], seed: int = 0, cache: bool = True) -> list[dict]:
+    """S17 on the paper's own subsets: sigma_i^2(Y)/n against the class proportions of the one-hot labels.
+
+    The subsets are those of Figs. 1(c) and 2 (corrected App. C rule, the same ``seed``): one row per
+    alpha_max with both sets of proportions and their largest difference (cached on disk).
+    """
+    fn = cached(_label_proportion_rows) if cache else _label_proportion_rows
+    return fn(name, int(n), tuple(float(a) for a in alphas), int(seed))
