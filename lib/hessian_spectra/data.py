@@ -128,7 +128,8 @@ def _cifar10_jpegs(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     """CIFAR-10 from the JPEG copy, decoding once and caching the decoded array beside the cache.
 
     The decoded copy is written atomically under a name of its own per writer (two notebooks decoding
-    at once cannot mix their bytes); an unreadable decoded copy is decoded again.
+    at once cannot mix their bytes); an unreadable decoded copy is decoded again, and one that cannot
+    be written (a full disk) costs a warning, not the data.
     """
     from .pipeline.cache import cache_dir
     from .pipeline.report import atomic_path, remove_stale_temporaries
@@ -144,10 +145,13 @@ def _cifar10_jpegs(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     with np.load(path) as f:
         x = _decode_jpegs(f[f"jpeg_{split}"], f[f"offsets_{split}"])
         y = f[f"y_{split}"].astype(np.int64)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(cached.parent)
-    with atomic_path(cached) as tmp, tmp.open("wb") as fh:
-        np.savez(fh, x=x, y=y)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(cached.parent)
+        with atomic_path(cached) as tmp, tmp.open("wb") as fh:
+            np.savez(fh, x=x, y=y)
+    except OSError as exc:  # the data are fine; only the shortcut for the next load is lost
+        warnings.warn(f"could not keep the decoded CIFAR-10 copy at {cached}: {exc}", stacklevel=2)
     return x, y
 
 
