@@ -14,6 +14,7 @@ import torch
 from hessian_spectra.pipeline.cache import config_hash, memory
 from hessian_spectra.pipeline.profiles import resolve_profile
 from hessian_spectra.pipeline.claims import Claim, verdict_within
+from hessian_spectra import files
 from hessian_spectra.pipeline import report
 from hessian_spectra.pipeline.report import save_figure
 
@@ -111,12 +112,12 @@ def test_stale_temporaries_of_dead_processes_are_removed(tmp_path):
     ended.wait()  # reaped: its pid names no process
     dead = tmp_path / f".fig01.png.{ended.pid}.0123abcd.tmp"
     live = tmp_path / f".fig01.png.{os.getppid()}.0123abcd.tmp"
-    mine = report.temporary_sibling(tmp_path / "fig01.png")
+    mine = files.temporary_sibling(tmp_path / "fig01.png")
     other = tmp_path / ".notes.tmp"  # not one of ours
     for p in (dead, live, mine, other):
         p.write_bytes(b"x")
     assert mine.name.startswith(f".fig01.png.{os.getpid()}.") and mine.name.endswith(".tmp")
-    assert report.remove_stale_temporaries(tmp_path) == [dead]
+    assert files.remove_stale_temporaries(tmp_path) == [dead]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in (live, mine, other))
 
 

@@ -109,6 +109,20 @@ def test_run_all_end_to_end(tiny, capsys):
     assert "1 ran" in capsys.readouterr().out
 
 
+def test_a_change_to_the_library_reruns_a_finished_notebook(tiny, capsys, monkeypatch):
+    """The skip check covers the library code a notebook calls: an engine change is never hidden by a
+    stale stamp."""
+    tmp_path, args = tiny
+    assert runner.main(args + ["--only", "*good*"]) == 0
+    assert runner.main(args + ["--only", "*good*"]) == 0
+    assert "1 unchanged (cached)" in capsys.readouterr().out
+    run = next(r for r in runner.runs(runner.load_catalog(tmp_path / "catalog.yaml")) if "good" in r.notebook)
+    assert "hessian_spectra.hessian" in runner.library_modules(run)
+    monkeypatch.setattr(runner, "code_version", lambda *modules: "another-engine")
+    assert runner.main(args + ["--only", "*good*"]) == 0
+    assert "1 ran" in capsys.readouterr().out
+
+
 def test_only_matching_nothing_is_an_error(tiny, capsys):
     _, args = tiny
     assert runner.main(args + ["--only", "nothing/*"]) == 2

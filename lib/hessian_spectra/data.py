@@ -132,7 +132,7 @@ def _cifar10_jpegs(path: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     be written (a full disk) costs a warning, not the data.
     """
     from .pipeline.cache import cache_dir
-    from .pipeline.report import atomic_path, remove_stale_temporaries
+    from .files import atomic_path, remove_stale_temporaries
 
     stat = path.stat()
     cached = cache_dir() / "decoded" / f"cifar10_jpegs_{split}_{stat.st_size}_{int(stat.st_mtime)}.npz"
@@ -226,7 +226,7 @@ def _download(name: str, split: str, root: Path) -> _Arrays:
     checked and loaded it, rename its folder to ``root/<torchvision folder>`` (replacing an unreadable
     one there). The temporary folder, with whatever it holds (torchvision's archive, a partial file), is
     deleted whatever happens, ``KeyboardInterrupt`` included."""
-    from .pipeline.report import remove_stale_temporaries, replace_folder, temporary_sibling
+    from .files import remove_stale_temporaries, replace_folder, temporary_sibling
 
     root.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(root)  # the temporary folders of killed downloads

@@ -47,7 +47,7 @@ from torch import nn
 
 from .pipeline.cache import checkpoint_dir as _default_checkpoint_dir
 from .pipeline.cache import code_version, config_hash
-from .pipeline.report import atomic_path, atomic_write_text, remove_stale_temporaries
+from .files import atomic_path, atomic_write_text, remove_stale_temporaries
 from .data import LabelledData, load_dataset, per_class, random_labels, select_classes, standardize, subset
 from .models import build_model
 from .utils import default_device, seed_everything

@@ -17,7 +17,7 @@ Killed at any moment and started again, it finishes the rest: nothing it writes 
 under its final name. papermill executes into ``<notebook>.running.ipynb``, moved onto the executed
 notebook's name when papermill ends; the HTML, the stamp (``<notebook>.stamp.json``, the record of a
 success that the skip check reads) and the index are written to temporary names and renamed into
-place (:func:`hessian_spectra.pipeline.report.atomic_path`); the stamp of a run is deleted before the
+place (:func:`hessian_spectra.files.atomic_path`); the stamp of a run is deleted before the
 run starts, so a run killed midway is never taken for finished (the log, ``<notebook>.log``, is
 written as the notebook runs, and shows how far a killed run got). Inside notebooks, figures, training
 checkpoints and joblib's cache entries are written the same way, so finished trainings and cached
@@ -29,6 +29,7 @@ the papermill child and its kernel running until their notebook ends.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import html
 import json
 import os
@@ -42,10 +43,10 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from .cache import config_hash
-from .catalog import Item, Paper, Run, iter_items, load_catalog, runs
+from ..files import atomic_write_text
+from .cache import CORE_MODULES, code_version, config_hash
+from .catalog import Item, Paper, Run, load_catalog, runs
 from .profiles import PROFILE_NAMES
-from .report import atomic_write_text
 from ..utils import repo_root
 
 
@@ -89,12 +90,22 @@ def _executed_path(run: Run, plan: Plan) -> Path:
     return plan.reports_dir / nb.parent.name / f"{name}.ipynb"
 
 
+def library_modules(run: Run) -> tuple[str, ...]:
+    """The library code a notebook's results depend on: the shared modules, the pipeline (figure JSON,
+    claim records) and its paper's package ``hessian_spectra.papers.<folder of the notebook>``."""
+    paper = f"hessian_spectra.papers.{Path(run.notebook).parent.name}"
+    own = (paper,) if importlib.util.find_spec(paper) is not None else ()
+    return (*CORE_MODULES, "hessian_spectra.pipeline", *own)
+
+
 def run_config(run: Run, plan: Plan) -> dict[str, Any]:
-    """Everything that determines a run's result, hashed for the skip-if-unchanged check."""
+    """Everything that determines a run's result, hashed for the skip-if-unchanged check: the notebook,
+    its parameters, the profile, where it writes, and the version of the library code it calls (a
+    change to the engine or to the paper's claim rules reruns it; docstrings and comments do not)."""
     source = (repo_root() / run.notebook).read_bytes()
     return {"notebook": run.notebook, "notebook_sha": config_hash({"b": source.hex()}, 32),
             "parameters": run.parameters, "profile": plan.profile, "figures_dir": str(plan.figures_dir),
-            **plan.extra}
+            "code": code_version(*library_modules(run)), **plan.extra}
 
 
 def _outputs_exist(run: Run, plan: Plan) -> bool:
