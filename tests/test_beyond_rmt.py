@@ -7,7 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from hessian_spectra.papers.beyond_rmt import claims as cl
 from hessian_spectra.papers.beyond_rmt import experiments as br
+from hessian_spectra.papers.beyond_rmt import metrics as mt
 from hessian_spectra.data import LabelledData
 from hessian_spectra.models import logistic_regression, mlp
 from hessian_spectra.training import TrainConfig
@@ -41,7 +43,7 @@ def test_lr_dense_hessian_matches_autograd():
     torch.testing.assert_close(H, dense, rtol=1e-10, atol=1e-13)
     # rank(H) <= (C - 1) * rank([X, 1]) (inventory 004 §F Fig 5): here (4 - 1) * 6 = 18 of 28
     assert torch.linalg.matrix_rank(H, rtol=1e-10) <= 18
-    assert br.fraction_below(H)["exact_zero"] > 0
+    assert mt.fraction_below(H)["exact_zero"] > 0
 
 
 def test_residual_rows_and_spectrum_against_dense():
@@ -69,7 +71,7 @@ def test_stem_metrics_on_a_known_measure():
     P = 1000
     nodes = np.array([-0.5, 1e-6, 0.2, 0.3, 5.0])
     weights = np.array([0.05, 0.80, 0.10, 0.0495, 0.0005])
-    m = br.stem_metrics(nodes, weights, P)
+    m = mt.stem_metrics(nodes, weights, P)
     assert m["atom_weight"] == pytest.approx(0.80)
     assert m["asymmetry"] == pytest.approx(0.1)
     assert m["negative_mass"] == pytest.approx(0.05)
@@ -81,15 +83,15 @@ def test_semicircle_ks_is_small_for_a_goe_and_large_for_an_atom():
     from hessian_spectra.rmt import sample_wigner
 
     ev = torch.linalg.eigvalsh(torch.from_numpy(sample_wigner(1500, 2.0, np.random.default_rng(0)))).numpy()
-    ks, radius = br.semicircle_ks(ev, np.full(ev.size, 1 / ev.size))
+    ks, radius = mt.semicircle_ks(ev, np.full(ev.size, 1 / ev.size))
     assert ks < 0.02 and radius == pytest.approx(2.0, rel=0.02)
-    ks_atom, _ = br.semicircle_ks(np.array([-1.0, 0.0, 1.0]), np.array([0.05, 0.9, 0.05]))
+    ks_atom, _ = mt.semicircle_ks(np.array([-1.0, 0.0, 1.0]), np.array([0.05, 0.9, 0.05]))
     assert ks_atom > 0.4
 
 
 def test_fraction_below():
     v = torch.tensor([0.0, 1e-9, 1e-7, 1e-5, 1.0])
-    fr = br.fraction_below(v, (1e-8, 1e-6))
+    fr = mt.fraction_below(v, (1e-8, 1e-6))
     assert fr == {"1e-08": 0.4, "1e-06": 0.6, "exact_zero": 0.2}
 
 
@@ -160,12 +162,16 @@ def test_rmt_claims_on_large_samples():
 
     rng = np.random.default_rng(0)
     eig = lambda a: torch.linalg.eigvalsh(torch.from_numpy(a)).numpy()  # noqa: E731  (numpy's BLAS threads crawl under load)
-    mp = {c.id: c for c in br.claims_marchenko_pastur(eig(sample_wishart(1200, 300, rng)), 4.0)}
+    st = mt.marchenko_pastur_sample_stats(eig(sample_wishart(1200, 300, rng)))
+    mp = {c.id: c for c in (cl.claim_mp_atom(st["atom"], 4.0), cl.claim_mp_bulk_mean(st["bulk_mean"], st["mean_all"], 4.0),
+                            cl.claim_mp_bulk_mode(st["bulk_mode"], 4.0))}
     assert mp["S9"].verdict == "agree"
-    assert mp["S11"].verdict == "paper_erratum" and mp["S11"].ours == pytest.approx(4.0, rel=0.03)
-    assert mp["S12"].ours == pytest.approx(1.8)
-    sc = {c.id: c for c in br.claims_semicircle(eig(sample_wigner(1200, 2.0, rng)), 2.0)}
-    assert sc["S8"].verdict == "agree" and sc["S18"].verdict == "agree"
+    assert mp["S11"].verdict == "paper_erratum" and mp["S11"].ours["bulk_mean"] == pytest.approx(4.0, rel=0.03)
+    assert mp["S12"].ours["corrected_mode"] == pytest.approx(1.8) and mp["S12"].verdict == "paper_erratum"
+    sc_st = mt.semicircle_sample_stats(eig(sample_wigner(1200, 2.0, rng)), 2.0)
+    s8 = cl.claim_semicircle_support(sc_st["min"], sc_st["max"], 2.0, sc_st["n"], 1.0, 1.0)
+    s18 = cl.claim_semicircle_log_flat(sc_st["decades_analytic"], sc_st["decades_sample"], sc_st["fraction_beyond"], sc_st["n"])
+    assert s8.verdict == "agree" and s18.verdict == "agree"
 
 
 def test_parameter_names_at():
@@ -181,17 +187,17 @@ def test_stem_ks_to_sample_exact_on_gauss_quadrature():
     w = w / w.sum()
     rng = np.random.default_rng(0)
     sample = np.linspace(-1, 1, 200001)  # a dense "sample" of the uniform law
-    r = br.stem_ks_to_sample(x, w, sample, standardise=False)
+    r = mt.stem_ks_to_sample(x, w, sample, standardise=False)
     assert r["band"] <= 1e-4
     grid = np.linspace(-1.2, 1.2, 400001)
     F = np.array([w[x <= g].sum() for g in grid[::100]])
     G = np.clip((grid[::100] + 1) / 2, 0, 1)
     assert r["ks"] >= np.abs(F - G).max() - 1e-4 and r["ks"] <= w.max() + 1e-4
-    shifted = br.stem_ks_to_sample(x, w, sample + 0.5, standardise=False)
+    shifted = mt.stem_ks_to_sample(x, w, sample + 0.5, standardise=False)
     assert shifted["band"] > 0.1 and shifted["ks"] >= shifted["band"]
     # standardising makes the statistic scale-free
-    a = br.stem_ks_to_sample(x, w, rng.standard_normal(5000))
-    b = br.stem_ks_to_sample(3 * x, w, 0.1 * rng.standard_normal(5000))
+    a = mt.stem_ks_to_sample(x, w, rng.standard_normal(5000))
+    b = mt.stem_ks_to_sample(3 * x, w, 0.1 * rng.standard_normal(5000))
     assert abs(a["ks"] - b["ks"]) < 0.05
 
 
@@ -201,11 +207,11 @@ def test_ritz_density_power_law_recovers_exponents():
     dens = np.where(th > 0, 2.0 * a ** -0.5, 0.7 * a ** -1.2)   # rho_j = d(theta_j) (theta_{j+1} - theta_{j-1}) / 2
     dens[th == 0] = 50.0                                         # the central node (excluded by the fit)
     w = dens * np.r_[1e-3, (th[2:] - th[:-2]) / 2, 1e-3]         # extreme nodes: excluded, any weight
-    fit = br.ritz_density_power_law(th, w)
+    fit = mt.ritz_density_power_law(th, w)
     # weights are renormalised to sum 1: exponents exact, prefactors up to the common factor
     assert abs(fit["positive"]["exponent"] + 0.5) < 1e-9 and abs(fit["negative"]["exponent"] + 1.2) < 1e-9
     assert fit["positive"]["r2"] > 1 - 1e-12 and fit["negative"]["r2"] > 1 - 1e-12
     assert abs(fit["positive"]["L_hat"] - 2 / 1.5) < 1e-9
     ratio = fit["positive"]["prefactor"] / fit["negative"]["prefactor"]
     assert abs(ratio - 2.0 / 0.7) < 1e-6
-    assert br.near_origin_weight(th, w, 0.01) > 0
+    assert mt.near_origin_weight(th, w, 0.01) > 0

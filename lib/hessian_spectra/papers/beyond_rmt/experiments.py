@@ -1,13 +1,17 @@
-"""Network-side computations of Granziol (2020), "Beyond Random Matrix Theory for Deep Networks".
+"""Network-side experiments of Granziol (2020), "Beyond Random Matrix Theory for Deep Networks".
 
-Used by the notebooks ``notebooks/beyond_rmt/{network_spectra,hessian_elements,vgg16_cifar10_appendix}``:
+Used by the notebooks ``notebooks/beyond_rmt/*``:
 
+- the training configurations of the paper's networks and of their stand-ins per profile
+  (:func:`training_config`; inventory 004 §C);
 - cached stem-plot spectra (Ritz values theta_j and Gauss weights rho_j of one Lanczos run, App B
-  eq 13) of H, G or R for a trained network identified by its :class:`~hessian_spectra.training.TrainConfig`;
-- the stem-plot metrics of inventory 004 §N (atom weight, asymmetry, negative mass, outliers) and the
-  KS distance to a moment-matched semicircle (scoreboard S1-S5, S13-S17, S45-S46);
+  eq 13) of H, G or R for a trained network identified by its :class:`~hessian_spectra.training.TrainConfig`
+  (:func:`network_spectrum`), and dense spectra of smoke-sized networks (:func:`exact_spectrum`);
 - the dense Hessian of multinomial logistic regression by Kronecker blocks (Fig 5a,b) and Hessian rows
-  H e_j (Fig 5c,d) with the fractions of elements below thresholds (S38-S42).
+  H e_j (Fig 5c,d); the parameter counts of the paper's VGG-16s (S39);
+- plotting helpers shared by the notebooks (:func:`plot_stem`, :func:`max_pool_abs`).
+
+What is measured on these spectra is in :mod:`.metrics`; the verdicts on the paper's claims in :mod:`.claims`.
 """
 
 from __future__ import annotations
@@ -21,14 +25,13 @@ from torch import Tensor, nn
 
 from ...hessian import CurvatureOperator, ggn_operator, hessian_operator, lanczos, residual_operator
 from ...pipeline.cache import cached
-from ...pipeline.claims import Claim
-from ...rmt import fit_semicircle, semicircle_cdf
 from ...training import TrainConfig, as_train_config, load_checkpoint, loss_function, prepare_data, train
 from ...utils import default_device
 
 __all__ = [
-    "curvature_operator", "network_spectrum", "stem_metrics",
-    "semicircle_ks", "lr_dense_hessian", "hessian_rows", "fraction_below", "plot_stem", "KINDS",
+    "KINDS", "RUN_IDS", "curvature_operator", "network_spectrum", "exact_spectrum", "training_config",
+    "cifar100_available", "lr_dense_hessian", "hessian_rows", "parameter_names_at", "vgg16_parameter_counts",
+    "plot_stem", "max_pool_abs", "stand_in_title", "eq11_product_moduli",
 ]
 
 KINDS: tuple[str, ...] = ("hessian", "ggn", "residual")
@@ -91,57 +94,6 @@ def network_spectrum(config: TrainConfig | Mapping[str, Any], epoch: int | str =
     return fn(cfg.to_dict(), epoch, kind, int(num_steps), int(seed), batch_size, dev, dtype)
 
 
-def stem_metrics(nodes: Sequence[float], weights: Sequence[float], P: int, atom_rtol: float = 1e-3) -> dict[str, Any]:
-    """Metrics of a stem plot sum_j rho_j delta(x - theta_j) (inventory 004 §N, our definitions):
-
-    - ``atom_weight`` w_0 = sum of rho_j over |theta_j| <= ``atom_rtol`` max|theta| (the rank-degenerate
-      mass at the origin);
-    - ``asymmetry`` A = |theta_min| / theta_max (a semicircle has 1);
-    - ``negative_mass``: sum of rho_j over theta_j < 0 excluding the node nearest 0;
-    - ``outliers``: the number of contiguous top nodes with rho_j < 10/P (an isolated eigenvalue gets
-      weight |v^T phi|^2 ~ 1/P), and ``top_gap_ratio``: (theta_max - theta_{max-1}) over the median
-      spacing of the top 20 nodes;
-    - ``theta_min``, ``theta_max``, ``near_zero_node`` (theta of the node nearest 0).
-    """
-    th = np.asarray(nodes, dtype=np.float64).ravel()
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    if th.shape != w.shape or th.size == 0:
-        raise ValueError("nodes and weights must be non-empty arrays of the same shape")
-    order = np.argsort(th)
-    th, w = th[order], w[order]
-    scale = np.abs(th).max()
-    atom = float(w[np.abs(th) <= atom_rtol * scale].sum()) if scale > 0 else 1.0
-    i0 = int(np.argmin(np.abs(th)))
-    neg = float(w[(th < 0) & (np.arange(th.size) != i0)].sum())
-    outliers = 0
-    for j in range(th.size - 1, -1, -1):
-        if w[j] < 10.0 / P:
-            outliers += 1
-        else:
-            break
-    top = th[-21:]
-    spacing = np.median(np.diff(top)) if top.size > 2 else np.nan
-    gap = (th[-1] - th[-2]) / spacing if th.size > 2 and spacing > 0 else np.nan
-    return {"atom_weight": atom, "asymmetry": float(abs(th[0]) / th[-1]) if th[-1] > 0 else float("nan"),
-            "negative_mass": neg, "outliers": outliers, "top_gap_ratio": float(gap),
-            "theta_min": float(th[0]), "theta_max": float(th[-1]), "near_zero_node": float(th[i0])}
-
-
-def semicircle_ks(nodes: Sequence[float], weights: Sequence[float]) -> tuple[float, float]:
-    """(KS distance, radius) between the discrete stem measure and the zero-centred semicircle with the same
-    second moment (:func:`hessian_spectra.rmt.fit_semicircle`): sup_x |F_stem(x) - F_sc(x)|, evaluated on
-    both sides of every jump."""
-    th = np.asarray(nodes, dtype=np.float64).ravel()
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    order = np.argsort(th)
-    th, w = th[order], w[order] / w.sum()
-    radius = fit_semicircle(th, w)
-    cdf_after = np.cumsum(w)
-    cdf_before = cdf_after - w
-    sc = semicircle_cdf(th, radius)
-    return float(max(np.abs(cdf_after - sc).max(), np.abs(cdf_before - sc).max())), radius
-
-
 @torch.no_grad()
 def lr_dense_hessian(weight: Tensor, bias: Tensor, x: Tensor, chunk: int = 10000,
                      dtype: torch.dtype = torch.float32) -> Tensor:
@@ -195,14 +147,6 @@ def hessian_rows(op: CurvatureOperator, indices: Sequence[int]) -> Tensor:
     return (op @ E).T
 
 
-def fraction_below(values: Tensor | np.ndarray, thresholds: Sequence[float] = (1e-8, 1e-6, 1e-4)) -> dict[str, float]:
-    """Fraction of entries with |value| < t for each threshold t (and ``exact_zero``: |value| == 0)."""
-    v = torch.as_tensor(values).abs().reshape(-1)
-    out = {f"{t:g}": float((v < t).double().mean()) for t in thresholds}
-    out["exact_zero"] = float((v == 0).double().mean())
-    return out
-
-
 def plot_stem(ax, nodes: Sequence[float], weights: Sequence[float], label: str | None = None,
               color: str = "C0", log: bool = True) -> None:
     """The papers' stem plot: Ritz values theta_j (x) against Gauss weights rho_j (y, log scale)."""
@@ -216,6 +160,32 @@ def plot_stem(ax, nodes: Sequence[float], weights: Sequence[float], label: str |
         ax.set_ylim(bottom=base)
     ax.set_xlabel("eigenvalue (Ritz value $\\theta_j$)")
     ax.set_ylabel("spectral weight $\\rho_j$")
+
+
+def eq11_product_moduli(n: int, ratio: float, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+    """Eigenvalue moduli of X_1 X_2 with X_1 (n x K) and X_2 (K x n) Gaussian, entries of variance 1/K and 1/n,
+    K = int(ratio n) (eq 11, L = 2; disc radius 1): ``(|z| of the min(n, K) eigenvalues that are not forced
+    to 0, sorted; n_zero = max(0, n - K))``. For K < n the non-zero eigenvalues are those of X_2 X_1 (K x K),
+    so the n - K exact zeros of the n x n product are counted, not computed."""
+    K = int(ratio * n)
+    if K < 1:
+        raise ValueError(f"ratio * n must be >= 1, got {ratio} * {n}")
+    x1 = rng.standard_normal((n, K)) / np.sqrt(K)
+    x2 = rng.standard_normal((K, n)) / np.sqrt(n)
+    z = np.abs(np.linalg.eigvals(x2 @ x1 if K < n else x1 @ x2))
+    return np.sort(z), max(0, n - K)
+
+
+def max_pool_abs(matrix: Tensor, pixels: int) -> np.ndarray:
+    """max |M_ij| over square blocks, so that a P x P matrix fits a heatmap of about ``pixels`` x ``pixels``
+    (Fig 5a; display only: every block shows its largest element)."""
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1] or pixels < 1:
+        raise ValueError(f"a square matrix and pixels >= 1 are needed, got shape {tuple(matrix.shape)}, pixels {pixels}")
+    f = int(np.ceil(matrix.shape[0] / pixels))
+    n = int(np.ceil(matrix.shape[0] / f)) * f
+    padded = torch.zeros(n, n, dtype=matrix.dtype)
+    padded[: matrix.shape[0], : matrix.shape[1]] = matrix.abs()
+    return padded.reshape(n // f, f, n // f, f).amax(dim=(1, 3)).numpy()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,6 +309,17 @@ def training_config(run: str, profile: str) -> tuple[TrainConfig, dict[str, Any]
                  "stand_in": not use_c100 and run != "vgg16_c10", "dataset_note": note}
 
 
+def stand_in_title(info: Mapping[str, Any]) -> str:
+    """A line for a figure's title naming what stood in for the paper's network and data (``info`` from
+    :func:`training_config`); empty when the paper's own network and data were used."""
+    if not info.get("stand_in", False):
+        return ""
+    model = str(info["model"]).split(" (")[0]
+    paper = str(info["paper"]).split(" (")[0]
+    data = str(info["dataset_note"]).split(";")[0]
+    return f"STAND-IN: {model} for the paper's {paper}; data: {data}"
+
+
 def exact_spectrum(config: TrainConfig | Mapping[str, Any], epoch: int | str = "final", kind: str = "hessian",
                    device: str | torch.device = "cpu") -> np.ndarray:
     """All eigenvalues (ascending, float64) of H, G or R of a small trained network, from the dense matrix
@@ -353,133 +334,13 @@ def exact_spectrum(config: TrainConfig | Mapping[str, Any], epoch: int | str = "
     return torch.linalg.eigvalsh(op.to_dense()).cpu().numpy()
 
 
-# ---------------------------------------------------------------------------------------------
-# Claim checks (decision rules of inventory 004 §S; thresholds are the inventory's proposals)
+def vgg16_parameter_counts(num_classes: int = 100) -> list[int]:
+    """Parameter counts of :func:`hessian_spectra.models.vgg` (the SWA/MLRG VGG-16, inventory 004 §E31) with and
+    without batch norm, in that order (S39: the paper prints [15299748, 15291300] for 100 classes)."""
+    from ...models import count_parameters, vgg
 
-
-def _scale_note(info: Mapping[str, Any], profile: str) -> str:
-    if profile == "paper" and not info.get("stand_in", False):
-        return f"checked on {info['model']}; data: {info['dataset_note']}"
-    return (f"checked at profile '{profile}' on a stand-in: {info['model']}; data: {info['dataset_note']}. "
-            "A verdict here is about the stand-in, not the paper's network")
-
-
-def claims_network_spectrum(label: str, m: Mapping[str, Any], ks: float, info: Mapping[str, Any],
-                            profile: str) -> list:
-    """S1-S5 for one end-of-training Hessian stem plot (Fig 1)."""
-
-    note = _scale_note(info, profile)
-    ok = lambda b: "agree" if b else "disagree"  # noqa: E731
-    sep = m["theta_min"] < 0 and m["theta_min"] < -10 * abs(m["near_zero_node"])
-    out = [
-        Claim(f"S1 ({label})", "Fig 1: 'the seeming rank degeneracy at the origin'", "large atom at 0",
-              {"atom_weight": m["atom_weight"]}, ok(m["atom_weight"] >= 0.5), "rule: w_0 >= 0.5. " + note),
-        Claim(f"S2 ({label})", "Fig 1: 'the asymmetry of the bulk'", "asymmetric spectrum",
-              {"asymmetry": m["asymmetry"]}, ok(m["asymmetry"] < 0.5), "rule: |theta_min|/theta_max < 0.5. " + note),
-        Claim(f"S3 ({label})", "Fig 1: 'and the outliers'", "outliers present",
-              {"outliers": m["outliers"], "top_gap_ratio": m["top_gap_ratio"]},
-              ok(m["outliers"] >= 1 and m["top_gap_ratio"] > 5),
-              "rule: >= 1 top Ritz value with weight < 10/P, separated from the next by > 5x the median "
-              "spacing of the top 20 nodes. " + note),
-        Claim(f"S4 ({label})", "§3.1: 'we observe negative eigenvalues seperated from spectral bulk'",
-              "negative eigenvalues present", {"theta_min": m["theta_min"], "near_zero_node": m["near_zero_node"]},
-              ok(sep), "rule: theta_min < 0 and below the near-zero node by > 10x its |theta|. " + note),
-        Claim(f"S5 ({label})", "§1.1/§5: spectra 'deviate significantly from the Wigner semi-circle law'",
-              "significant deviation", {"ks_to_semicircle": ks}, ok(ks > 0.3),
-              "rule: KS distance to the moment-matched semicircle > 0.3. " + note),
-    ]
-    return out
-
-
-def claims_semicircle(eigenvalues: np.ndarray, radius: float) -> list:
-    """S8 (support [-2 sigma, 2 sigma]) and S18 (flat log density, sharp cut-off) on a sampled GOE."""
-    from ...rmt import semicircle_density
-
-    ev = np.asarray(eigenvalues)
-    lo, hi = float(ev.min()), float(ev.max())
-    s = radius / 2
-    grid = np.linspace(-1.8 * s, 1.8 * s, 101)
-    dens = semicircle_density(grid, radius)
-    decades = float(np.log10(dens.max() / dens.min()))
-    beyond = float(np.mean(np.abs(ev) > 2.05 * s))
-    return [
-        Claim("S8", "eq 2 / Thm 4: the GOE spectrum tends to the semicircle on [-2 sigma, 2 sigma]", [-radius, radius],
-              [lo, hi], "agree" if abs(lo + radius) <= 0.02 * radius and abs(hi - radius) <= 0.02 * radius else "disagree",
-              f"rule: sampled extremes within 2% of +-2 sigma (P = {ev.size}). The printed eq 2 density "
-              "(1/2pi) sqrt(4 sigma^2 - x^2) integrates to sigma^2, not 1 (inventory §E1): paper erratum, "
-              "corrected form used"),
-        Claim("S18", "§3.2: the semicircle 'has in the log scale a reasonably uniform spectral density and a "
-              "sharp cut-off'", "flat in log scale, sharp edge", {"decades_over_1.8sigma": decades,
-                                                                  "fraction_beyond_2.05sigma": beyond},
-              "agree" if decades < 1 and beyond == 0 else "disagree",
-              "rule: log-density varies by < 1 decade over |x| < 1.8 sigma and no sampled mass beyond 2.05 sigma"),
-    ]
-
-
-def claims_marchenko_pastur(eigenvalues: np.ndarray, ratio: float, variance: float = 1.0) -> list:
-    """S9-S12 on a sampled Wishart matrix with q = P/T > 1."""
-    from ...rmt import marchenko_pastur_atom, marchenko_pastur_bulk_mode, marchenko_pastur_edges
-
-    ev = np.asarray(eigenvalues)
-    lo, hi = marchenko_pastur_edges(ratio, variance)
-    zero = np.abs(ev) < 1e-8 * ev.max()
-    atom = float(zero.mean())
-    bulk = ev[~zero]
-    mode = marchenko_pastur_bulk_mode(ratio, variance)
-    return [
-        Claim("S9", "eq 3: 'discrete spectral component at 0 of weight 1 - 1/q'", marchenko_pastur_atom(ratio), atom,
-              "agree" if abs(atom - marchenko_pastur_atom(ratio)) <= 0.01 else "disagree", f"rule: within 0.01; q = {ratio}"),
-        Claim("S10", "§3.2: bulk support sigma^2 (1 +- sqrt q)^2 (spectral gap sigma^2 (1 - sqrt q)^2)", [lo, hi],
-              [float(bulk.min()), float(bulk.max())],
-              "agree" if abs(bulk.min() - lo) <= 0.03 * hi and abs(bulk.max() - hi) <= 0.03 * hi else "disagree",
-              "rule: sampled bulk edges within 3% of the upper edge"),
-        Claim("S11", "§3.2: 'The mean of the bulk is given by sigma^2'", variance, float(bulk.mean()),
-              "paper_erratum" if abs(bulk.mean() - ratio * variance) < 0.05 * ratio * variance else "disagree",
-              f"for q > 1 the bulk mean is q sigma^2 = {ratio * variance:g}; sigma^2 is the mean over ALL "
-              f"eigenvalues ({float(ev.mean()):.4f} here) (inventory §E3)"),
-        Claim("S12", "§3.2: 'the maximal spectral density of the bulk to be at sigma^2'", variance, mode,
-              "paper_erratum", "the MP density's mode is sigma^2 (q - 1)^2 / (q + 1) "
-              f"= {mode:.3f} at q = {ratio:g}, not sigma^2 (inventory §E3)"),
-    ]
-
-
-def claims_ggn_residual(mG: Mapping[str, Any], nodes_G: np.ndarray, mR: Mapping[str, Any], nodes_R: np.ndarray,
-                        weights_R: np.ndarray, ks_R: float, q_matched: float, P: int, info: Mapping[str, Any],
-                        profile: str) -> list:
-    """S13, S15, S16, S17 for the end-of-training GGN and Residual (Fig 2)."""
-
-    note = _scale_note(info, profile)
-    ok = lambda b: "agree" if b else "disagree"  # noqa: E731
-    th = np.asarray(nodes_G)
-    outside = th[(th > 1e-3 * th.max())]
-    smallest = float(outside.min() / th.max()) if outside.size else float("nan")
-    gap_mp = (1 - np.sqrt(q_matched)) ** 2 / (1 + np.sqrt(q_matched)) ** 2
-    thR, wR = np.asarray(nodes_R), np.asarray(weights_R)
-    far = float(wR[np.abs(thR) > 0.5 * np.abs(thR).max()].sum())
-    peak = float(wR[np.abs(thR) <= 0.01 * np.abs(thR).max()].sum())
-    ratio = float(np.abs(thR).max() / mG["theta_max"])
-    return [
-        Claim("S13", "Fig 2d: GGN at the end of training: 'no spectral gap … mass … clustered around the origin'",
-              "no gap, mass at 0", {"atom_weight": mG["atom_weight"], "smallest_nonatom_over_max": smallest,
-                                    "mp_gap_ratio_at_matched_q": gap_mp, "q_matched": q_matched},
-              ok(mG["atom_weight"] >= 0.5 and smallest < 0.1 * gap_mp),
-              "rule: w_0 >= 0.5 and (smallest Ritz value outside the atom)/theta_max < 0.1 x the MP ratio "
-              "(1 - sqrt q)^2/(1 + sqrt q)^2 at q = P/(N(C-1)). " + note),
-        Claim("S15", "Fig 2: the Residual shows 'a sharp peak near the origin and then a sharply decaying "
-              "spectral density'", "peak at 0, fast decay",
-              {"peak_weight": peak, "atom_weight": mR["atom_weight"], "weight_beyond_half_max": far},
-              ok(peak >= 0.3 and far < 0.05),
-              "rule: the weight of the Ritz nodes within 1% of max|theta| of 0 (the peak 'near the origin') >= 0.3 "
-              "and the weight in |theta| > 0.5 max|theta| < 0.05. The inventory proposed w_0 (nodes within 0.1% of "
-              "max|theta|) instead; for the indefinite R an m-step Lanczos run does not resolve 0 that finely "
-              "(its central node can sit at a few 1e-3 max|theta|), so w_0 is recorded but not used. " + note),
-        Claim("S16", "Fig 2: Residual 'outliers, although they are not of the same scale as the GGN'",
-              "outliers, smaller scale than the GGN", {"max_abs_R_over_max_G": ratio, "R_outliers": mR["outliers"]},
-              ok(ratio < 0.1 and mR["outliers"] >= 1),
-              "rule: max|theta(R)|/theta_max(G) < 0.1 and >= 1 top R node with weight < 10/P. " + note),
-        Claim("S17", "§3.2: the Residual 'deviates from the proposed semi-circle density'", "deviates",
-              {"ks_to_semicircle": ks_R}, ok(ks_R > 0.3), "rule: KS to the moment-matched semicircle > 0.3. " + note),
-    ]
+    return [count_parameters(vgg(16, batch_norm=True, num_classes=num_classes)),
+            count_parameters(vgg(16, batch_norm=False, num_classes=num_classes))]
 
 
 def parameter_names_at(model: nn.Module, indices: Sequence[int]) -> list[str]:
@@ -495,189 +356,3 @@ def parameter_names_at(model: nn.Module, indices: Sequence[int]) -> list[str]:
         j = int(np.searchsorted(bounds, int(i), side="right"))
         out.append(f"{names[j]}[{int(i) - (bounds[j - 1] if j else 0)}]")
     return out
-
-
-def claims_hessian_elements(P_lr: int, lr_fractions: Mapping[str, float], row_fractions: Mapping[str, np.ndarray],
-                            row_ks_max: Mapping[str, float], infos: Mapping[str, Mapping[str, Any]],
-                            profile: str, lr_info: Mapping[str, Any], lr_rank: int | None = None,
-                            rank_X1: int | None = None, N_lr: int | None = None, C: int = 10) -> list:
-    """S37-S42 (Fig 5). ``row_fractions[label]`` is an array (rows x 3) of the fractions below 1e-8, 1e-6 and
-    above 1e-6 per sampled row; ``row_ks_max[label]`` the largest pairwise KS distance between the rows'
-    log|entries| distributions."""
-    from ...models import count_parameters, vgg
-
-    counts = [count_parameters(vgg(16, batch_norm=True, num_classes=100)),
-              count_parameters(vgg(16, batch_norm=False, num_classes=100))]
-    paper_scale = profile == "paper"
-    out = [
-        Claim("S37", "§4.2: 'Logistic Regression on the MNIST dataset, which with parameter count P = 7850'", 7850, P_lr,
-              "agree" if P_lr == 7850 else "not_checkable",
-              "784 * 10 + 10" if P_lr == 7850 else f"smoke scale uses 7x7-pooled MNIST (P = {P_lr})"),
-        Claim("S39", "§4.2: VGG-16 with and without BN: 'P = [15299748, 15291300]'", [15299748, 15291300], counts,
-              "agree" if counts == [15299748, 15291300] else "disagree",
-              "parameter counts of hessian_spectra.models.vgg (SWA variant, 100 classes)"),
-    ]
-    if lr_rank is not None and rank_X1 is not None and N_lr is not None:
-        out.append(Claim("S7", "§2.1: the GGN has rank at most N d_y (here H = GGN exactly: the LR model is linear)",
-                         {"N*d_y": N_lr * C}, {"numerical_rank": lr_rank, "(C-1) rank[X,1]": (C - 1) * rank_X1,
-                                               "N(C-1)": N_lr * (C - 1)},
-                         "agree" if lr_rank <= min(N_lr * (C - 1), (C - 1) * rank_X1) else "disagree",
-                         "rule: numerical rank (eigenvalues > 1e-10 max, float64) <= N(C-1) and <= (C-1) rank([X, 1]); "
-                         "both are tighter than the paper's N d_y (inventory §E8)"))
-    f6, f4 = lr_fractions["1e-06"], 1.0 - lr_fractions["0.0001"]
-    out.append(Claim("S38", "Fig 5a,b: 'although there is a large proportion of near zero elements, there is "
-                     "appreciable mass across the support'", "many near-zero elements, mass across the support",
-                     {"fraction_below_1e-6": f6, "fraction_above_1e-4": f4, "exact_zero": lr_fractions["exact_zero"]},
-                     "agree" if 0.3 < f6 < 0.95 and f4 >= 0.05 else "disagree",
-                     "rule: fraction |H_ij| < 1e-6 in (0.3, 0.95) and >= 5% of entries above 1e-4. Pixels in [0, 1] "
-                     "(preprocessing not stated; it decides whether exact zeros exist, inventory §E29). "
-                     + lr_info.get("dataset_note", "")))
-    for label, fr in row_fractions.items():
-        fr = np.asarray(fr)
-        m8, s8, m6, s6 = fr[:, 0].mean(), fr[:, 0].std(), fr[:, 1].mean(), fr[:, 1].std()
-        note = _scale_note(infos[label], profile)
-        ok8 = abs(m8 - 0.08) <= 0.04
-        ok6 = abs(m6 - 0.84) <= 0.26
-        why = ("element magnitudes scale with 1/P and with the loss, so the fractions below fixed thresholds are "
-               "only comparable at the paper's scale (inventory S40/S41). ")
-        out.append(Claim(f"S40 ({label})", "§4.2: 'For the VGG-16 only 8 ± 2% of the sampled elements are less than "
-                         "10^-8'", "8 ± 2 %", {"mean": m8, "std": s8, "rows": fr.shape[0]},
-                         ("agree" if ok8 else "disagree") if paper_scale and not infos[label]["stand_in"] else "not_checkable",
-                         "rule: mean over >= 10 rows within 8 ± 4 %. " + ("" if paper_scale else why) + note))
-        out.append(Claim(f"S41 ({label})", "§4.2: 'and 84 ± 13% as less than 10^-6'", "84 ± 13 %",
-                         {"mean": m6, "std": s6, "rows": fr.shape[0]},
-                         ("agree" if ok6 else "disagree") if paper_scale and not infos[label]["stand_in"] else "not_checkable",
-                         "rule: within 84 ± 26 %. " + ("" if paper_scale else why) + note))
-        ok42 = bool(np.all(fr[:, 2] > 0.10)) and row_ks_max[label] > 0.1
-        out.append(Claim(f"S42 ({label})", "§4.2: 'Although the shape of the distribution for each row varies, there "
-                         "is considerable mass outside the origin'", "rows differ; mass outside the origin",
-                         {"min_fraction_above_1e-6": float(fr[:, 2].min()), "max_pairwise_ks": row_ks_max[label]},
-                         "agree" if ok42 else "disagree",
-                         "rule: every row has > 10% of elements above 1e-6 and some pair of rows has KS > 0.1. " + note))
-    return out
-
-
-def claims_appendix(history: Mapping[str, Any], mH: Mapping[str, Any], mG: Mapping[str, Any],
-                    info: Mapping[str, Any], profile: str, exact_H: np.ndarray | None = None,
-                    exact_G: np.ndarray | None = None) -> list:
-    """S43-S47 (App C, Figs 6-7): 100 % training accuracy, loss ~ 1e-3, a negative Hessian Ritz value
-    (-0.004 in the paper) while the GGN is PSD, and Lanczos extremes bounded by the true extremes."""
-
-    note = _scale_note(info, profile)
-    last = history["records"][-1]
-    acc, loss = last["train_accuracy"], last["train_loss"]
-    paper_scale = profile == "paper"
-    tmin = mH["theta_min"]
-    out = [
-        Claim("S43", "App C / Fig 6: 'we achieve 100% training accuracy'", 1.0, acc,
-              "agree" if acc == 1.0 else "disagree", "rule: final train accuracy = 100.00 %. " + note),
-        Claim("S44", "App C / Fig 6: 'and ≈ 10^-3 loss'", 1e-3, loss, "agree" if 3e-4 <= loss <= 3e-3 else "disagree",
-              "rule: final train cross-entropy (without weight decay) in [3e-4, 3e-3]. " + note),
-        Claim("S45", "App C / Fig 7a: 'the smallest eigenvalue of the Hessian is upper bounded by -0.004'", -0.004, tmin,
-              ("agree" if -0.012 <= tmin <= -0.0013 else "disagree") if paper_scale else ("agree" if tmin < 0 else "disagree"),
-              ("rule: theta_min(H) in [-0.012, -0.0013] (factor 3). " if paper_scale else
-               "rule at reduced scale: the sign only (theta_min(H) < 0); the value depends on the network. ") + note),
-        Claim("S46", "App C: 'the Hessian is not positive definite, even at 0 error and does not equal the "
-              "generalised Gauss-Newton'", "H indefinite, GGN PSD", {"theta_min_H": tmin, "theta_min_GGN": mG["theta_min"],
-                                                                    "theta_max_GGN": mG["theta_max"]},
-              "agree" if tmin < 0 and mG["theta_min"] >= -1e-6 * mG["theta_max"] else "disagree",
-              "rule: theta_min(H) < 0 while theta_min(GGN) >= -1e-6 theta_max(GGN). " + note),
-    ]
-    if exact_H is not None and exact_G is not None:
-        ok = (exact_H[0] - 1e-9 <= tmin and mH["theta_max"] <= exact_H[-1] + 1e-9
-              and exact_G[0] - 1e-9 <= mG["theta_min"] and mG["theta_max"] <= exact_G[-1] + 1e-9)
-        out.append(Claim("S47", "App C: Lanczos gives 'a lower/upper bound for the largest/smallest extremal "
-                         "eigenvalues'", "lambda_min <= theta_min, theta_max <= lambda_max",
-                         {"H": [float(exact_H[0]), tmin, mH["theta_max"], float(exact_H[-1])],
-                          "GGN": [float(exact_G[0]), mG["theta_min"], mG["theta_max"], float(exact_G[-1])]},
-                         "agree" if ok else "disagree", "checked against dense float64 eigenvalues (smoke-sized model)"))
-    else:
-        out.append(Claim("S47", "App C: Lanczos Ritz values bound the extremal eigenvalues", "interlacing", None,
-                         "not_checkable", "needs the dense Hessian; checked at the smoke profile and in the engine's tests"))
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Network stem plots against random-matrix ensembles (Figs 3b, 3a, 3c-d, 4; scoreboard S21, S22, S24, S32, S33)
-
-
-def stem_ks_to_sample(nodes: Sequence[float], weights: Sequence[float], sample: Sequence[float],
-                      standardise: bool = True) -> dict[str, float]:
-    r"""Distances between a stem measure sum_j rho_j delta(x - theta_j) (one Lanczos run) and the empirical
-    law of a sampled spectrum (e.g. the eigenvalues of a random-matrix ensemble).
-
-    With ``standardise`` both are first divided by their root second moment (sqrt(sum_j rho_j theta_j^2),
-    resp. sqrt(mean x^2); not centred, as the moment-matched semicircle of :func:`semicircle_ks`).
-
-    - ``ks``: the exact sup_x |F_stem(x) - G(x)|, checked on both sides of every jump of the stem CDF:
-      max_j max(|F_j^- - G(theta_j^-)|, |F_j^+ - G(theta_j)|), with F_j^- = sum_{i<j} rho_i, F_j^+ = F_j^- + rho_j.
-    - ``band``: the distance of G from the Chebyshev-Markov-Stieltjes bracket of the Gauss quadrature,
-      max_j max(0, F_j^- - G(theta_j^-), G(theta_j) - F_j^+). The measure v^T E(x) v that the Lanczos run
-      quadratures exactly satisfies F_j^- <= F(theta_j^-) <= F(theta_j) <= F_j^+, so ``band`` is a lower bound
-      on the KS distance between that measure and G, free of the m-node discretisation (our choice of a
-      second statistic, not the paper's).
-    """
-    th, w = _weighted_sorted(nodes, weights)
-    x = np.sort(np.asarray(sample, dtype=np.float64).ravel())
-    if x.size == 0 or not np.all(np.isfinite(x)):
-        raise ValueError("sample must be a non-empty array of finite numbers")
-    if standardise:
-        s_th, s_x = float(np.sqrt(np.sum(w * th * th))), float(np.sqrt(np.mean(x * x)))
-        if s_th <= 0 or s_x <= 0:
-            raise ValueError("cannot standardise a spectrum with zero second moment")
-        th, x = th / s_th, x / s_x
-    after = np.cumsum(w)
-    before = after - w
-    g_left = np.searchsorted(x, th, side="left") / x.size
-    g_right = np.searchsorted(x, th, side="right") / x.size
-    ks = float(max(np.abs(before - g_left).max(), np.abs(after - g_right).max()))
-    band = float(max(0.0, (before - g_left).max(), (g_right - after).max()))
-    return {"ks": ks, "band": band}
-
-
-def _weighted_sorted(nodes: Sequence[float], weights: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
-    th = np.asarray(nodes, dtype=np.float64).ravel()
-    w = np.asarray(weights, dtype=np.float64).ravel()
-    if th.shape != w.shape or th.size == 0 or np.any(w < 0) or w.sum() <= 0:
-        raise ValueError("nodes and weights must be non-empty arrays of the same shape, weights >= 0 with a positive sum")
-    order = np.argsort(th)
-    return th[order], w[order] / w.sum()
-
-
-def ritz_density_power_law(nodes: Sequence[float], weights: Sequence[float], min_nodes: int = 3) -> dict[str, dict[str, float]]:
-    r"""Burda-type power-law fit p(x) ~ c |x|^s to a stem plot, separately for x > 0 and x < 0 (Fig 3b;
-    fit procedure of inventory 004 §F Fig 3 (b), the paper states none).
-
-    Density estimate at the interior nodes d_j = rho_j / ((theta_{j+1} - theta_{j-1}) / 2); the node nearest 0
-    (the atom / central peak) and the two extreme nodes are excluded; OLS of log d_j on log |theta_j| over all
-    remaining nodes of a side (|theta| <= sigma := max|theta|). Burda's law |x|^(-2+2/L) gives
-    L_hat = 2 / (s + 2). Returns ``{"positive": {...}, "negative": {...}}`` with ``exponent`` s, ``prefactor`` c,
-    ``r2``, ``L_hat``, ``n_nodes`` (NaN where a side has fewer than ``min_nodes`` nodes).
-    """
-    th, w = _weighted_sorted(nodes, weights)
-    i0 = int(np.argmin(np.abs(th)))
-    idx = np.arange(1, th.size - 1)
-    idx = idx[idx != i0]
-    d = w[idx] / ((th[idx + 1] - th[idx - 1]) / 2.0)
-    out = {}
-    for side, sel in (("positive", th[idx] > 0), ("negative", th[idx] < 0)):
-        sel = sel & (d > 0)
-        n = int(sel.sum())
-        if n < min_nodes:
-            out[side] = {"exponent": float("nan"), "prefactor": float("nan"), "r2": float("nan"),
-                         "L_hat": float("nan"), "n_nodes": n}
-            continue
-        lx, ly = np.log(np.abs(th[idx][sel])), np.log(d[sel])
-        slope, icpt = np.polyfit(lx, ly, 1)
-        resid = ly - (slope * lx + icpt)
-        sst = float(np.sum((ly - ly.mean()) ** 2))
-        r2 = 1.0 - float(np.sum(resid ** 2)) / sst if sst > 0 else 1.0
-        out[side] = {"exponent": float(slope), "prefactor": float(np.exp(icpt)), "r2": r2,
-                     "L_hat": float(2.0 / (slope + 2.0)) if slope != -2.0 else float("inf"), "n_nodes": n}
-    return out
-
-
-def near_origin_weight(nodes: Sequence[float], weights: Sequence[float], rel: float = 0.01) -> float:
-    """Weight of the stem nodes with |theta| < ``rel`` * max|theta| (S24: below 1 % of theta_max)."""
-    th, w = _weighted_sorted(nodes, weights)
-    return float(w[np.abs(th) < rel * np.abs(th).max()].sum())
