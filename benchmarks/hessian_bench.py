@@ -7,6 +7,13 @@ every peer's product is checked against ours (relative error printed; a peer tha
 not timed). FLOP counts from ``torch.utils.flop_counter.FlopCounterMode`` are deterministic, so
 they are meaningful on a noisy machine; times are the minimum over repeats.
 
+Time to accuracy (``benchmarks/time_to_accuracy.py``): a float64 reference of the top-k eigenvalues
+(our Lanczos on a float64 copy of model and data, certified to a hundredth of the tolerance), then each
+tool run until all k eigenvalues are within ``TOPK_RTOL`` (1e-3) of it, by its own stopping rule at the
+loosest tolerance that gets there or, for Lanczos, at the fewest steps; and each SLQ run until the
+moments j = 1..4 of its density are within ``MOMENT_RTOL`` (1e-3) of the float64 moments of the same
+start vectors. Products, time and FLOPs of each; "not reached" with the cap when a tool cannot.
+
 Usage::
 
     python benchmarks/hessian_bench.py --size tiny   # CI smoke test, < 60 s, no timing claims
@@ -22,13 +29,15 @@ from __future__ import annotations
 import argparse
 import importlib.metadata as md
 import json
+import math
 import os
 import platform
 import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +50,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from hessian_spectra import models  # noqa: E402
 from hessian_spectra.data import load_dataset, subset  # noqa: E402
@@ -48,10 +58,15 @@ from hessian_spectra.hessian import (  # noqa: E402
     SpeedOptions,
     ggn_operator,
     hessian_operator,
+    lanczos_runs,
+    random_vectors,
+    ritz_from_coefficients,
     spectral_density,
     top_eigenpairs,
 )
 from hessian_spectra.hessian.speed import way_rule  # noqa: E402
+
+import time_to_accuracy as tta  # noqa: E402  (benchmarks/time_to_accuracy.py)
 
 # Settings per size. None of these are from the papers: they are benchmark choices.
 SIZES: dict[str, dict[str, Any]] = {
@@ -62,6 +77,9 @@ SIZES: dict[str, dict[str, Any]] = {
         ],
         "repeats": 1, "k_block": 4, "top_k": 2, "top_k_tol": 1e-2, "top_k_budget": 8, "slq_steps": 3,
         "slq_vectors": 2, "threads": 1, "reduced_precisions": ["bf16"], "compare_hvp_methods": True,
+        # time to accuracy (benchmarks/time_to_accuracy.py): products a top-k run may make, the float64
+        # reference's most Lanczos steps, the most SLQ steps tried
+        "accuracy": {"topk_cap": 60, "reference_max_steps": 300, "slq_max_steps": 8},
     },
     "cpu": {
         "models": [
@@ -72,6 +90,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "slq_vectors": 4, "threads": 1, "algo_repeats": 2,
         # no bf16/tf32 matrix units on this CPU: bf16 autocast SLQ ran 15x slower than float32 here
         "reduced_precisions": [],
+        "accuracy": {"topk_cap": 400, "reference_max_steps": 600, "slq_max_steps": 32},
     },
     "gpu": {
         "models": [
@@ -81,6 +100,7 @@ SIZES: dict[str, dict[str, Any]] = {
         # (../shared/BASELINES.md), and the peers make one HVP per vector per step
         "repeats": 2, "k_block": 8, "top_k": 10, "top_k_tol": 1e-3, "top_k_budget": 40, "slq_steps": 20,
         "slq_vectors": 2, "threads": None, "reduced_precisions": ["tf32", "bf16"], "compare_hvp_methods": True,
+        "accuracy": {"topk_cap": 200, "reference_max_steps": 400, "slq_max_steps": 20},
     },
 }
 PEERS = ("pyhessian", "curvlinops", "hessian_eigenthings")
@@ -110,6 +130,43 @@ def _time(fn: Callable[[], Any], repeats: int, device: torch.device) -> dict[str
         _sync(device)
         times.append(time.perf_counter() - t0)
     return {"min": min(times), "median": statistics.median(times)}
+
+
+def _timed(fn: Callable[[], Any], device: torch.device) -> tuple[float, Any]:
+    """(seconds, result) of one call of fn, the device synchronised before and after."""
+    _sync(device)
+    t0 = time.perf_counter()
+    out = fn()
+    _sync(device)
+    return time.perf_counter() - t0, out
+
+
+@contextmanager
+def _pyhessian_counting(comp: Any, counter: tta.ProductCounter, per_eigenvalue: dict[int, int]) -> Iterator[None]:
+    """Count PyHessian's Hessian-vector products (``counter``) and, in ``eigenvalues()``, the power
+    iterations spent on each eigenvalue (``per_eigenvalue[i]``: it orthonormalises against the i
+    eigenvectors found so far once per iteration). Only counting is added; every product and every
+    orthonormalisation runs as PyHessian wrote it."""
+    import importlib
+
+    phm = importlib.import_module("pyhessian.hessian")  # the module (the package's name is the class)
+    orig_orth = phm.orthnormal
+
+    def hv(vec: Any) -> Any:
+        counter.tick()
+        return type(comp).dataloader_hv_product(comp, vec)
+
+    def orth(w: Any, v_list: list[Any]) -> Any:
+        per_eigenvalue[len(v_list)] = per_eigenvalue.get(len(v_list), 0) + 1
+        return orig_orth(w, v_list)
+
+    comp.dataloader_hv_product = hv
+    phm.orthnormal = orth
+    try:
+        yield
+    finally:
+        del comp.dataloader_hv_product
+        phm.orthnormal = orig_orth
 
 
 def _flops(fn: Callable[[], Any]) -> float | None:
@@ -320,21 +377,28 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
 
     run_tasks()
 
-    # -- top-k eigenpairs (each tool's own method, one run each) -------------------------------
+    # -- float64 reference for the time-to-accuracy rows (benchmarks/time_to_accuracy.py) --------
     k = cfg["top_k"]
     info: dict[str, Any] = {}
     ref: dict[str, np.ndarray] = {}
+    acc_cfg = cfg["accuracy"]
+    H64 = tta.float64_hessian(model, F.cross_entropy, (x, y), bs)
+    references = [tta.topk_reference(H64, k, acc_cfg["reference_max_steps"], "LA")]
+    if "pyhessian" in peers:  # its power iteration finds the eigenvalues of largest magnitude
+        references.append(tta.topk_reference(H64, k, acc_cfg["reference_max_steps"], "LM"))
+    for rf in references:
+        print(f"  float64 reference top-{k} ({rf.which}): {rf.steps} Lanczos steps, {rf.time_s:.1f} s, relative "
+              f"error bound {rf.error_bound:.1e} (must be ≤ {tta.REFERENCE_FRACTION * tta.TOPK_RTOL:.0e})", flush=True)
+    reference = references[0]
+    ref_vals = reference.eigenvalues
+    ref_lm = references[-1].eigenvalues
 
     algo_runs: list[tuple[dict[str, Any], Callable[[], Any]]] = []
 
     def run_once(what: str, tool: str, fn: Callable[[], Any]) -> Any:
         """Time one run of a whole algorithm (top-k, SLQ); ``algo_repeats`` − 1 further rounds over
         all tools follow at the end (interleaved, so slow drift of a shared machine hits all alike)."""
-        _sync(device)
-        t0 = time.perf_counter()
-        out = fn()
-        _sync(device)
-        t = time.perf_counter() - t0
+        t, out = _timed(fn, device)
         row = {"computation": what, "tool": tool, "time_min_s": t, "time_median_s": t, "vectors": 1, "times_s": [t]}
         rows.append(row)
         algo_runs.append((row, fn))
@@ -350,29 +414,26 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
         latest["H"] = hessian_operator(model, F.cross_entropy, (x, y), batch_size=bs)
         return latest["H"]
 
+    # -- top-k eigenpairs at an equal budget of products (each tool's own method, one run each) --
     res = run_once(f"top-{k} eigenpairs", "ours",
                    lambda: top_eigenpairs(fresh_H(), k, tol=cfg["top_k_tol"], max_steps=min(budget, p),
                                           generator=torch.Generator().manual_seed(1)))
-    ref_vals = res.eigenvalues.numpy()
+    ours_vals = res.eigenvalues.numpy()
     info[f"top-{k} ours"] = {"products": res.num_steps, "converged": res.converged,
-                             "max relative residual": float(res.residuals.max() / abs(ref_vals).max())}
+                             "max relative residual": float(res.residuals.max() / abs(ours_vals).max())}
     if "pyhessian" in peers:
         comp = peers["pyhessian"]
-        calls = {"n": 0}
-        orig = comp.dataloader_hv_product
+        counter = tta.ProductCounter()
 
-        def counted(vec: Any) -> Any:
-            calls["n"] += 1
-            return orig(vec)
+        def ph_topk() -> Any:
+            torch.manual_seed(1)
+            return comp.eigenvalues(maxIter=max(1, budget // k), tol=1e-3, top_n=k)
 
-        comp.dataloader_hv_product = counted
-        torch.manual_seed(1)
-        vals, _ = run_once(f"top-{k} eigenpairs", "pyhessian",
-                           lambda: comp.eigenvalues(maxIter=max(1, budget // k), tol=1e-3, top_n=k))
-        comp.dataloader_hv_product = orig
+        with _pyhessian_counting(comp, counter, {}):
+            vals, _ = run_once(f"top-{k} eigenpairs", "pyhessian", ph_topk)
         model.zero_grad(set_to_none=True)
         ref["pyhessian"] = np.sort(np.array(vals))[::-1]
-        info[f"top-{k} pyhessian products"] = calls["n"]
+        info[f"top-{k} pyhessian products"] = counter.n
     if "curvlinops" in peers:
         from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
@@ -386,10 +447,11 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
         counted_op = LinearOperator(sc.shape, matvec=mv, dtype=sc.dtype)
         ncv = min(p, 2 * k + 1)
         maxiter = max(1, (budget - ncv) // max(ncv - k, 1))
+        arpack_v0 = np.random.default_rng(1).standard_normal(p).astype(sc.dtype)  # the same start every round
 
         def arpack() -> np.ndarray:
             try:
-                return eigsh(counted_op, k=k, which="LA", tol=1e-4, ncv=ncv, maxiter=maxiter,
+                return eigsh(counted_op, k=k, which="LA", tol=1e-4, ncv=ncv, maxiter=maxiter, v0=arpack_v0,
                              return_eigenvectors=False)
             except ArpackNoConvergence as err:  # the budget ran out: keep the converged ones
                 return np.asarray(err.eigenvalues)
@@ -405,11 +467,161 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
                      lambda: he.lanczos(peers["hessian_eigenthings"][0], k=k, which="LA", seed=1,
                                         max_iter=min(budget, p - 1)))
         ref["hessian_eigenthings"] = np.sort(np.asarray(r.eigenvalues.cpu() if torch.is_tensor(r.eigenvalues) else r.eigenvalues))[::-1]
+    info[f"top-{k} ours max rel. error vs float64 reference"] = tta.topk_error(ours_vals, ref_vals)
     for tool, vals in ref.items():
         m = min(len(vals), k)
         info[f"top-{k} {tool} max rel. deviation from ours"] = (
-            float(np.max(np.abs(vals[:m] - ref_vals[:m]) / np.abs(ref_vals[:m]))) if m > 0 else float("nan")
+            float(np.max(np.abs(vals[:m] - ours_vals[:m]) / np.abs(ours_vals[:m]))) if m > 0 else float("nan")
         )
+        info[f"top-{k} {tool} max rel. error vs float64 reference"] = tta.topk_error(vals, ref_vals)
+        if tool == "pyhessian":
+            info[f"top-{k} pyhessian max rel. error vs float64 reference of largest magnitude"] = tta.topk_error(vals, ref_lm)
+
+    # -- top-k to a stated accuracy ------------------------------------------------------------
+    acc_rows: list[dict[str, Any]] = []
+    cap = min(acc_cfg["topk_cap"], p)
+    rtol = tta.TOPK_RTOL
+    what_topk = f"top-{k} to {rtol:g}"
+
+    def add_acc(what: str, tool: str, method: str, stopping: str, tol: float, out: tta.Outcome,
+                fn: Callable[[], tuple[float, int, bool]] | None, timed: tta.Attempt | None = None) -> None:
+        """One time-to-accuracy row: the attempt that reached ``tol`` (or the last one, capped), re-timed
+        in the later interleaved rounds through ``fn`` when it reached. For fewest-steps rows ``out`` is
+        the search and ``timed`` the run of exactly that many steps, whose own error decides."""
+        a = timed or out.reached or (out.attempts[-1] if out.attempts else None)
+        reached = out.reached is not None and (timed is None or timed.error <= tol)
+        if timed is not None:
+            out.attempts.append(timed)
+        row = {"computation": what, "tool": tool, "method": method, "stopping": stopping, "reached": reached,
+               "products": a.products if a else 0, "error": a.error if a else math.inf,
+               "time_min_s": a.time_s if a else math.nan, "time_median_s": a.time_s if a else math.nan,
+               "times_s": [a.time_s] if a else [], "products_per_round": [a.products] if a else [],
+               "setting": a.setting if a else "", "capped": bool(a.capped) if a else False, "attempts": [t.as_dict() for t in out.attempts], "vectors": 1}
+        acc_rows.append(row)
+        if reached and fn is not None:
+            algo_runs.append((row, fn))
+        print(f"  {what:<18} {tool:<22} {'reached' if reached else 'NOT reached'}: {row['products']} products, "
+              f"{row['time_min_s']:.4f} s, error {row['error']:.2e} ({row['setting']})", flush=True)
+
+    def tol_label(t: float) -> str:
+        return f"tol={t:g}"
+
+    def ours_own(t: float) -> tuple[float, int, bool]:
+        r = top_eigenpairs(fresh_H(), k, tol=t, max_steps=cap, generator=torch.Generator().manual_seed(1))
+        return tta.topk_error(r.eigenvalues.numpy(), ref_vals), int(r.num_steps), not r.converged
+
+    print(f"  time to accuracy, top-{k} (cap {cap} products): ours, own tolerance", flush=True)
+    out = tta.ladder(tta.OWN_TOLERANCES, ours_own, device, rtol, tol_label)
+    t_own = float(out.reached.setting.split("=")[1]) if out.reached else None
+    add_acc(what_topk, "ours", "Lanczos, full reorth.", "own tolerance (Ritz residual ≤ tol·max|θ|)", rtol, out,
+            (lambda t=t_own: ours_own(t)) if t_own is not None else None)
+
+    print(f"  time to accuracy, top-{k}: ours, fewest steps", flush=True)
+
+    def ours_search(_: int) -> tuple[float, int, bool]:
+        g = torch.Generator().manual_seed(1)
+        Hs = fresh_H()
+        V0 = random_vectors(1, p, Hs.dtype, Hs.device, g)
+
+        def stop(a: np.ndarray, b: np.ndarray) -> bool:
+            return tta.topk_error(ritz_from_coefficients(a, b[: a.size - 1])[0], ref_vals) <= rtol
+
+        (run,) = lanczos_runs(Hs, V0, cap, reorthogonalize=True, keep_basis=False, restart_on_breakdown=True,
+                              generator=g, should_stop=stop)
+        err = tta.topk_error(run.ritz_values, ref_vals)
+        return err, run.num_steps, err > rtol
+
+    search = tta.ladder([cap], ours_search, device, rtol, lambda c: f"search, stop at the reference (cap {c})")
+    timed = None
+    fn_fewest = None
+    if search.reached:
+        m_star = search.reached.products
+
+        def fn_fewest(m: int = m_star) -> tuple[float, int, bool]:
+            r = top_eigenpairs(fresh_H(), k, tol=0.0, max_steps=m, generator=torch.Generator().manual_seed(1))
+            return tta.topk_error(r.eigenvalues.numpy(), ref_vals), int(r.num_steps), False
+
+        timed = tta.ladder([m_star], lambda m: fn_fewest(m), device, rtol, lambda m: f"max_steps={m}, tol=0")
+        timed = timed.attempts[-1]
+    add_acc(what_topk, "ours (fewest steps)", "Lanczos, full reorth.", "fewest steps (found against the reference)",
+            rtol, search, fn_fewest, timed)
+
+    if "pyhessian" in peers:
+        comp = peers["pyhessian"]
+        max_iter = max(1, cap // k)
+
+        def ph_own(t: float) -> tuple[float, int, bool]:
+            counter, per_eig = tta.ProductCounter(), {}
+            with _pyhessian_counting(comp, counter, per_eig):
+                torch.manual_seed(1)
+                vals, _ = comp.eigenvalues(maxIter=max_iter, tol=t, top_n=k)
+            model.zero_grad(set_to_none=True)
+            # judged against the float64 top-k largest or of largest magnitude, whichever it is nearer
+            err = min(tta.topk_error(vals, ref_vals), tta.topk_error(vals, ref_lm))
+            return err, counter.n, any(c >= max_iter for c in per_eig.values())
+
+        print(f"  time to accuracy, top-{k}: pyhessian, own tolerance", flush=True)
+        out = tta.ladder(tta.OWN_TOLERANCES, ph_own, device, rtol, tol_label)
+        t_ph = float(out.reached.setting.split("=")[1]) if out.reached else None
+        add_acc(what_topk, "pyhessian", "deflated power iteration (converges to the k of largest magnitude; "
+                "judged against the float64 top-k largest or of largest magnitude, whichever is nearer)",
+                f"own tolerance (relative change of each Rayleigh quotient < tol; maxIter {max_iter} per eigenvalue)",
+                rtol, out, (lambda t=t_ph: ph_own(t)) if t_ph is not None else None)
+    if "curvlinops" in peers:
+        from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+
+        sc = peers["curvlinops"][0].to_scipy()
+        arpack_v0 = np.random.default_rng(1).standard_normal(p).astype(sc.dtype)
+
+        def arpack_own(t: float) -> tuple[float, int, bool]:
+            counter = tta.ProductCounter(cap)
+
+            def mv(vec: np.ndarray) -> np.ndarray:
+                counter.tick()
+                return sc @ vec
+
+            op = LinearOperator(sc.shape, matvec=mv, dtype=sc.dtype)
+            capped = False
+            try:
+                vals = eigsh(op, k=k, which="LA", tol=t, v0=arpack_v0, maxiter=cap, return_eigenvectors=False)
+            except ArpackNoConvergence as err:
+                vals, capped = np.asarray(err.eigenvalues), True
+            except tta.BudgetExhausted:
+                vals, capped = np.zeros(0), True
+            return tta.topk_error(vals, ref_vals), counter.n, capped
+
+        print(f"  time to accuracy, top-{k}: curvlinops (scipy eigsh), own tolerance", flush=True)
+        out = tta.ladder(tta.OWN_TOLERANCES, arpack_own, device, rtol, tol_label)
+        t_ar = float(out.reached.setting.split("=")[1]) if out.reached else None
+        add_acc(what_topk, "curvlinops", "scipy eigsh (ARPACK, implicitly restarted Lanczos, default ncv)",
+                "own tolerance (Ritz residual ≤ tol·|θ_j|)", rtol, out, (lambda t=t_ar: arpack_own(t)) if t_ar is not None else None)
+    if "hessian_eigenthings" in peers:
+        import hessian_eigenthings as he
+
+        he_H = peers["hessian_eigenthings"][0]
+        he_v0 = torch.randn(p, dtype=he_H.dtype, generator=torch.Generator(device="cpu").manual_seed(1)).to(he_H.device)
+        found: dict[str, int] = {}
+
+        def he_search(M: int) -> tuple[float, int, bool]:
+            td = he.lanczos_tridiagonal(he_H, he_v0, M, reorthogonalize=True)
+            a, b = td.alphas.double().cpu().numpy(), td.betas.double().cpu().numpy()
+            m = tta.fewest_lanczos_steps(a, b, ref_vals, rtol)
+            if m is not None:
+                found["m"] = m
+            return (tta.topk_error(ritz_from_coefficients(a, b)[0], ref_vals), td.iterations, M >= cap)
+
+        print(f"  time to accuracy, top-{k}: hessian-eigenthings, fewest steps", flush=True)
+        search = tta.ladder(tta.doubling_steps(2 * k, min(cap, p - 1)), he_search, device, rtol,
+                            lambda M: f"search, max_iter={M}")
+        timed, fn_he = None, None
+        if "m" in found:
+            def fn_he(m: int = found["m"]) -> tuple[float, int, bool]:
+                r = he.lanczos(he_H, k=k, which="LA", seed=1, max_iter=m, reorthogonalize=True)
+                return tta.topk_error(r.eigenvalues.double().cpu().numpy(), ref_vals), int(r.iterations), False
+
+            timed = tta.ladder([found["m"]], lambda m: fn_he(m), device, rtol, lambda m: f"max_iter={m}").attempts[-1]
+        add_acc(what_topk, "hessian-eigenthings", "Lanczos, full reorth. (reorthogonalize=True)",
+                "fewest steps (found against the reference; it has no stopping rule)", rtol, search, fn_he, timed)
 
     # -- SLQ density (equal steps and vectors, float32) ----------------------------------------
     m, nv = cfg["slq_steps"], cfg["slq_vectors"]
@@ -435,32 +647,101 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
             wasserstein_distance(sd.nodes.ravel(), sd_low.nodes.ravel(), sd.weights.ravel(), sd_low.weights.ravel())
         )
     info["SLQ float32 spectral range"] = float(sd.nodes.max() - sd.nodes.min())
+    # float64 moments j = 1..4 of each tool's own start vectors (two float64 products per vector)
+    ph_vectors = tta.pyhessian_probe_vectors(params, nv, seed=2)
+    mom_ph = tta.probe_moments(H64, ph_vectors)
+    mom_ours = tta.probe_moments(H64, random_vectors(nv, p, torch.float32, device, torch.Generator().manual_seed(2)).T)
+    info[f"SLQ m={m} ours max moment error vs float64 (same start vectors)"] = tta.moment_error(sd.nodes, sd.weights, mom_ours)
     if "pyhessian" in peers:
         _patch_torch_eig()
-        torch.manual_seed(2)
-        run_once(f"SLQ m={m} n={nv}", "pyhessian", lambda: peers["pyhessian"].density(iter=m, n_v=nv))
+
+        def ph_density(steps: int = m) -> Any:
+            torch.manual_seed(2)
+            return peers["pyhessian"].density(iter=steps, n_v=nv)
+
+        nodes, weights = run_once(f"SLQ m={m} n={nv}", "pyhessian", ph_density)
         model.zero_grad(set_to_none=True)
+        info[f"SLQ m={m} pyhessian max moment error vs float64 (same start vectors)"] = tta.moment_error(
+            np.array(nodes), np.array(weights), mom_ph)
     if "curvlinops" in peers:
         from curvlinops import lanczos_approximate_spectrum
 
         lo, hi = float(sd.nodes.min()), float(sd.nodes.max())
         run_once(f"SLQ m={m} n={nv}", "curvlinops",
                  lambda: lanczos_approximate_spectrum(peers["curvlinops"][0], m, num_repeats=nv, boundaries=(lo, hi)))
+    mom_he = None
     if "hessian_eigenthings" in peers:
         import hessian_eigenthings as he
 
-        run_once(f"SLQ m={m} n={nv}", "hessian-eigenthings",
-                 lambda: he.spectral_density(peers["hessian_eigenthings"][0], num_runs=nv, lanczos_steps=m, seed=2))
+        he_H = peers["hessian_eigenthings"][0]
+        r_he = run_once(f"SLQ m={m} n={nv}", "hessian-eigenthings",
+                        lambda: he.spectral_density(he_H, num_runs=nv, lanczos_steps=m, seed=2))
+        mom_he = tta.probe_moments(H64, tta.eigenthings_probe_vectors(p, nv, 2, he_H.dtype, device))
+        info[f"SLQ m={m} hessian-eigenthings max moment error vs float64 (same start vectors)"] = tta.moment_error(
+            r_he.raw_eigenvalues.cpu().numpy(), r_he.raw_weights.cpu().numpy(), mom_he)
+    info["SLQ start vectors (PyHessian's): moments j=1..4 relative standard error over the n vectors"] = (
+        tta.stochastic_spread(mom_ph))
+
+    # -- SLQ at equal accuracy of the moments ---------------------------------------------------
+    slq_cap = acc_cfg["slq_max_steps"]
+    what_slq = f"SLQ n={nv} moments to {tta.MOMENT_RTOL:g}"
+    steps_ladder = range(1, min(slq_cap, p) + 1)
+
+    def steps_label(s: int) -> str:
+        return f"m={s}"
+
+    def ours_slq(s: int) -> tuple[float, int, bool]:
+        d = spectral_density(fresh_H(), s, nv, v0=ph_vectors)
+        return tta.moment_error(d.nodes, d.weights, mom_ph), s * nv, s >= slq_cap
+
+    print(f"  SLQ to equal accuracy of the moments (at most {slq_cap} steps): ours", flush=True)
+    out = tta.ladder(steps_ladder, ours_slq, device, tta.MOMENT_RTOL, steps_label)
+    add_acc(what_slq, "ours", "n runs together, full reorth.", "fewest steps; PyHessian's start vectors",
+            tta.MOMENT_RTOL, out,
+            (lambda s=out.reached.products // nv: ours_slq(s)) if out.reached else None)
+    if "pyhessian" in peers:
+        def ph_slq(s: int) -> tuple[float, int, bool]:
+            counter = tta.ProductCounter()
+            with _pyhessian_counting(peers["pyhessian"], counter, {}):
+                nodes, weights = ph_density(s)
+            model.zero_grad(set_to_none=True)
+            return tta.moment_error(np.array(nodes), np.array(weights), mom_ph), counter.n, s >= slq_cap
+
+        print("  SLQ to equal accuracy of the moments: pyhessian", flush=True)
+        out = tta.ladder(steps_ladder, ph_slq, device, tta.MOMENT_RTOL, steps_label)
+        add_acc(what_slq, "pyhessian", "n sequential runs, reorth.", "fewest steps; its own start vectors",
+                tta.MOMENT_RTOL, out,
+                (lambda s=out.reached.products // nv: ph_slq(s)) if out.reached else None)
+    if "hessian_eigenthings" in peers and mom_he is not None:
+        def he_slq(s: int) -> tuple[float, int, bool]:
+            d = he.spectral_density(he_H, num_runs=nv, lanczos_steps=s, seed=2)
+            return (tta.moment_error(d.raw_eigenvalues.cpu().numpy(), d.raw_weights.cpu().numpy(), mom_he),
+                    s * nv, s >= slq_cap)
+
+        print("  SLQ to equal accuracy of the moments: hessian-eigenthings", flush=True)
+        out = tta.ladder(steps_ladder, he_slq, device, tta.MOMENT_RTOL, steps_label)
+        add_acc(what_slq, "hessian-eigenthings", "n sequential runs, full reorth.",
+                "fewest steps; its own start vectors (compared with their own float64 moments)", tta.MOMENT_RTOL, out,
+                (lambda s=out.reached.products // nv: he_slq(s)) if out.reached else None)
 
     for r in range(1, cfg.get("algo_repeats", 1)):
         for row, fn in algo_runs:
-            if row["tool"] == "pyhessian":
-                torch.manual_seed(2)
-            row["times_s"].append(_time(fn, 1, device)["min"])
+            t, out_r = _timed(fn, device)
+            row["times_s"].append(t)
             row["time_min_s"] = min(row["times_s"])
             row["time_median_s"] = statistics.median(row["times_s"])
+            if "products_per_round" in row:
+                row["products_per_round"].append(int(out_r[1]))
         model.zero_grad(set_to_none=True)
         print(f"  algorithm round {r + 1}/{cfg['algo_repeats']} done", flush=True)
+    # FLOPs of one more run of each row that reached its tolerance (matmuls and convolutions that torch
+    # makes; ARPACK's and scipy's own arithmetic is not traced)
+    for row, fn in algo_runs:
+        if "products_per_round" in row:
+            fl = _flops(fn)
+            if fl is not None:
+                row["gflop"] = fl / 1e9
+    model.zero_grad(set_to_none=True)
     for key, val in info.items():
         print(f"  {key}: {val}")
     # ratios
@@ -475,7 +756,26 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
         ours = next((q for q in rows if q["computation"] == r["computation"] and q["tool"] == "ours"), None)
         if ours is not None:
             r["time_vs_ours"] = r["time_min_s"] / ours["time_min_s"]
-    return {"model": spec, "num_parameters": p, "num_samples": N, "rows": rows, "agreement": checks, "info": info}
+    for r in acc_rows:
+        r["x_grad_time"] = r["time_min_s"] / g["time_min_s"]
+        if "gflop" in r:
+            r["x_grad_flop"] = r["gflop"] / g["gflop"]
+        # own-tolerance rows against ours with its own tolerance, fewest-steps rows against ours with
+        # the fewest steps, SLQ rows against ours; only where both reached the tolerance
+        fewest = "fewest steps" in r["stopping"] and r["computation"] == what_topk
+        ours_tool = "ours (fewest steps)" if fewest else "ours"
+        ours = next((q for q in acc_rows if q["computation"] == r["computation"] and q["tool"] == ours_tool), None)
+        if ours is not None and ours["reached"] and r["reached"]:
+            r["time_vs_ours"] = r["time_min_s"] / ours["time_min_s"]
+            r["products_vs_ours"] = r["products"] / ours["products"]
+    accuracy = {"topk_rtol": tta.TOPK_RTOL, "moment_rtol": tta.MOMENT_RTOL, "moment_orders": list(tta.MOMENT_ORDERS),
+                "own_tolerances": list(tta.OWN_TOLERANCES), "topk_cap": cap, "slq_max_steps": slq_cap,
+                "reference": reference.summary(),
+                "reference of largest magnitude": references[-1].summary() if len(references) > 1 else None,
+                "reference moments j=1..4 (PyHessian's start vectors)": tta.moment_scales(mom_ph)[0].tolist(),
+                "rows": acc_rows}
+    return {"model": spec, "num_parameters": p, "num_samples": N, "rows": rows, "agreement": checks, "info": info,
+            "time_to_accuracy": accuracy}
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -501,6 +801,51 @@ def table(results: list[dict[str, Any]]) -> str:
                                                      else f"relative error {val:.1e}"))
         for k, val in res["info"].items():
             lines.append(f"- {k}: {val:.4g}" if isinstance(val, float) else f"- {k}: {val}")
+        if "time_to_accuracy" in res:
+            lines.append(accuracy_table(res))
+    return "\n".join(lines)
+
+
+def accuracy_table(res: dict[str, Any]) -> str:
+    """The time-to-accuracy rows of one model (see benchmarks/time_to_accuracy.py and benchmarks/README.md)."""
+    acc = res["time_to_accuracy"]
+    lines = ["", "#### Time to accuracy (same model and data; tolerances fixed before any result was seen)", ""]
+    for ref in (acc["reference"], acc.get("reference of largest magnitude")):
+        if ref is None:
+            continue
+        bound = ref["relative error bound (max r_j/|θ_j|)"]
+        ok = bound <= tta.REFERENCE_FRACTION * acc["topk_rtol"]
+        lines.append(
+            "Float64 reference, top-k " + ("largest" if ref["which"] == "LA" else "of largest magnitude")
+            + " (ours on a float64 copy, Lanczos with full reorth. until max_j r_j/|θ_j| ≤ "
+            + f"{tta.REFERENCE_FRACTION * acc['topk_rtol']:g}): "
+            f"{ref['Lanczos steps']} steps, {ref['time_s']:.1f} s; its own relative error ≤ {bound:.1e} (max r_j/|θ_j|)"
+            + ("" if ok else f" **above {tta.REFERENCE_FRACTION * acc['topk_rtol']:g}: the reference is not accurate "
+                             "enough to judge the rows below**")
+            + "; eigenvalues " + ", ".join(f"{v:.6g}" for v in ref["eigenvalues"]) + ".")
+    lines += [
+        "Top-k rows: all k eigenvalues within relative " + f"{acc['topk_rtol']:g}" + " of the reference (PyHessian: "
+        "of either reference, whichever is nearer); "
+        f"each run may make at most {acc['topk_cap']} products. SLQ rows: the density's moments j = "
+        + ", ".join(str(j) for j in acc["moment_orders"]) + f" within {acc['moment_rtol']:g} of the float64 moments "
+        "of the same start vectors (odd j relative to sqrt(μ_{j−1} μ_{j+1})); "
+        f"at most {acc['slq_max_steps']} steps. Times: minimum over the interleaved algorithm rounds. "
+        "GFLOP: one more run of the row under torch's FLOP counter (torch matmuls and convolutions; "
+        "ARPACK's own arithmetic is not traced).",
+        "",
+        "| computation | tool | method | stopping | setting | reached | products | error | time (s, min) "
+        "| x grad pass | GFLOP | FLOP x grad | products / ours | time / ours |",
+        "| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in acc["rows"]:
+        reached = ("yes" if r["reached"] else f"no: stopped at its cap ({r['products']} products)" if r["capped"]
+                   else "no: every setting tried")
+        fl = f"{r['gflop']:.3f} | {r['x_grad_flop']:.2f}" if "gflop" in r else "- | -"
+        vs = (f"{r['products_vs_ours']:.2f} | {r['time_vs_ours']:.2f}" if "time_vs_ours" in r else "- | -")
+        lines.append(f"| {r['computation']} | {r['tool']} | {r['method']} | {r['stopping']} | {r['setting']} | "
+                     f"{reached} | {r['products']} | {r['error']:.1e} | {r['time_min_s']:.4f} | "
+                     f"{r['x_grad_time']:.2f} | {fl} | {vs} |")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -53,6 +53,45 @@ def test_tiny_benchmark_runs_and_peers_agree(tmp_path):
             assert kept["x_grad_flop"] == pytest.approx(hvp1 - 1.0, rel=1e-9)
         if ("HVP x1", "pyhessian") in rows:  # the same double backward for one vector
             assert rows[("HVP x1", "pyhessian")]["gflop"] == pytest.approx(rows[("HVP x1", "ours")]["gflop"])
+        _check_time_to_accuracy(res, out["meta"])
+
+
+def _check_time_to_accuracy(res: dict, meta: dict) -> None:
+    """The time-to-accuracy rows exist for every installed tool, and ours reaches the tolerance."""
+    settings = meta["settings"]
+    acc = res["time_to_accuracy"]
+    assert acc["topk_rtol"] == 1e-3 and acc["moment_rtol"] == 1e-3  # the stated tolerances
+    # the float64 reference certifies itself to a hundredth of the tolerance (max r_j/|θ_j|)
+    for key in ("reference", "reference of largest magnitude"):
+        ref = acc.get(key)
+        if ref is not None:
+            assert ref["relative error bound (max r_j/|θ_j|)"] <= 0.01 * acc["topk_rtol"], ref
+            assert len(ref["eigenvalues"]) == settings["top_k"]
+    rows = {(r["computation"].split()[0], r["tool"]): r for r in acc["rows"]}
+    topk, slq = f"top-{settings['top_k']}", "SLQ"
+    tools = ["ours", "ours (fewest steps)"]
+    peers = {"pyhessian": "pyhessian", "curvlinops-for-pytorch": "curvlinops",
+             "hessian-eigenthings": "hessian-eigenthings"}
+    tools += [tool for dist, tool in peers.items() if meta["versions"].get(dist)]
+    for tool in tools:
+        row = rows[(topk, tool)]
+        assert row["attempts"], row
+        assert not row["reached"] or row["error"] <= acc["topk_rtol"], row
+        assert row["products"] <= acc["topk_cap"]
+    slq_tools = ["ours"] + [t for t in ("pyhessian", "hessian-eigenthings") if t in tools]
+    for tool in slq_tools:
+        assert (slq, tool) in rows
+    # ours reaches both tolerances, every timed round did the same work, and its FLOPs were counted
+    for key in ((topk, "ours"), (topk, "ours (fewest steps)"), (slq, "ours")):
+        row = rows[key]
+        assert row["reached"] and row["error"] <= (acc["topk_rtol"] if key[0] == topk else acc["moment_rtol"]), row
+        assert len(set(row["products_per_round"])) == 1, row
+        assert row["gflop"] > 0 and row["time_min_s"] > 0
+    # no stopping rule stops Lanczos earlier than the fewest accurate steps from the same start vector
+    assert rows[(topk, "ours (fewest steps)")]["products"] <= rows[(topk, "ours")]["products"]
+    # Gauss quadrature with m nodes is exact to degree 2m - 1: moments 1..4 need m = 3 steps, and get
+    # them (to float32 rounding) at m = 3
+    assert rows[(slq, "ours")]["products"] == 3 * settings["slq_vectors"]
 
 
 def test_a_peer_out_of_memory_is_recorded_not_fatal():
