@@ -3,8 +3,9 @@
 Operators share one base (:mod:`.base`: shape, dtype, device, ``@`` for (p,) and (p, k), ``to_dense``,
 ``to_scipy``, sums and differences) and one data loop (:mod:`.curvature`): :func:`hessian_operator`,
 :func:`ggn_operator`, :func:`residual_operator` (full or per parameter block, several vectors per data
-pass, data-parallel with ``torch.distributed``), :class:`DeflatedOperator`. The speed machinery is in
-:mod:`.speed`, behind the one switch ``speed=``.
+pass, data-parallel with ``torch.distributed``), :class:`DeflatedOperator`, and the structured
+layer-wise Hessian of a fully connected layer, :func:`fc_layer_hessian` (:mod:`.layerwise`, Wu et al.
+2020). The speed machinery is in :mod:`.speed`, behind the one switch ``speed=``.
 
 Algorithms, which accept these operators, dense symmetric tensors, or any object with ``.shape`` and
 ``__matmul__``: :func:`lanczos`, :func:`top_eigenpairs`, :func:`spectral_density` (stochastic
@@ -36,6 +37,7 @@ from .lanczos import (
     ritz_from_coefficients,
     top_eigenpairs,
 )
+from .layerwise import FCLayerHessianOperator, fc_layer_hessian
 from .output_hessian import apply_output_hessian, output_hessian_kind
 from .papyan2020traces import (
     ApproxSpectrum,
@@ -53,6 +55,7 @@ __all__ = [
     "DeflatedOperator",
     "DenseOperator",
     "EigenResult",
+    "FCLayerHessianOperator",
     "GGNOperator",
     "HessianOperator",
     "LanczosResult",
@@ -69,6 +72,7 @@ __all__ = [
     "check_steps",
     "deflate",
     "density_moments",
+    "fc_layer_hessian",
     "gaussian_smoothing",
     "ggn_operator",
     "hessian_operator",
