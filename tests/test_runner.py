@@ -97,10 +97,15 @@ def test_run_all_end_to_end(tiny, capsys):
     rec = json.loads((tmp_path / "figs" / "linear_networks" / "fig01.json").read_text())
     assert rec["profile"] == "smoke" and rec["claims"][0]["verdict"] == "agree"
     assert (tmp_path / "reports" / str(tmp_path.name) / "good.html").exists()
+    # the landing page: the scoreboard (counts linking to the paper's lists) and this run's failure
     index = (tmp_path / "reports" / "index.html").read_text()
-    assert "linear_networks/fig01" in index and "agree" in index and "fig01.png" in index
-    assert "Planned" in index and "linear_networks/fig03" in index
-    assert "FAILED" in index
+    assert 'href="linear_networks.html#verdict-agree">1<' in index and 'href="linear_networks.html#status-planned">1<' in index
+    assert "FAILED" in index and "bad.ipynb" in index
+    # the paper's page: every figure with its image, claims and verdicts, the planned ones listed
+    page = (tmp_path / "reports" / "linear_networks.html").read_text()
+    assert "linear_networks/fig01" in page and "agree" in page and "fig01.png" in page
+    assert "Planned" in page and "linear_networks/fig03" in page
+    assert "FAILED" in page
 
     # a rerun skips the finished notebook and retries the failed one
     assert runner.main(args + ["--only", "*good*"]) == 0
@@ -118,6 +123,8 @@ def test_a_change_to_the_library_reruns_a_finished_notebook(tiny, capsys, monkey
     assert "1 unchanged (cached)" in capsys.readouterr().out
     run = next(r for r in runner.runs(runner.load_catalog(tmp_path / "catalog.yaml")) if "good" in r.notebook)
     assert "hessian_spectra.hessian" in runner.library_modules(run)
+    assert "hessian_spectra.pipeline.report" in runner.library_modules(run)  # figure JSON and claims: rerun
+    assert "hessian_spectra.pipeline.site" not in runner.library_modules(run)  # how reports look: no rerun
     monkeypatch.setattr(runner, "code_version", lambda *modules: "another-engine")
     assert runner.main(args + ["--only", "*good*"]) == 0
     assert "1 ran" in capsys.readouterr().out

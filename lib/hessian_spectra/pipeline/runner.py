@@ -5,8 +5,9 @@ For every run of the catalog (a notebook with its parameters) this
 1. executes the notebook with papermill, injecting ``profile`` and ``figures_dir``, into
    ``reports/<profile>/<paper>/<notebook>.ipynb``;
 2. renders it to HTML beside it (nbconvert);
-3. writes ``reports/<profile>/index.html``: every catalogued figure and table with its thumbnail,
-   settings, profile, the paper's claims, our numbers and the verdicts, and the planned ones listed.
+3. builds the report site in ``reports/<profile>/`` (:mod:`hessian_spectra.pipeline.site`): the
+   scoreboard landing page ``index.html`` and one page per paper with every figure, its data, profile,
+   notebook report and claims (``--report-only`` builds only this, from the figures as they are).
 
 A run whose configuration (notebook contents, parameters, profile, figures folder) is unchanged since
 its last success, and whose outputs exist, is skipped; so is a run whose figures already exist at a
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import html
 import json
 import os
 import subprocess
@@ -45,8 +45,9 @@ from tqdm.auto import tqdm
 
 from ..files import atomic_write_text
 from .cache import CORE_MODULES, code_version, config_hash
-from .catalog import Item, Paper, Run, load_catalog, runs
+from .catalog import Paper, Run, load_catalog, runs
 from .profiles import PROFILE_NAMES
+from .site import NotebookState, build_site
 from ..utils import repo_root
 
 
@@ -90,12 +91,22 @@ def _executed_path(run: Run, plan: Plan) -> Path:
     return plan.reports_dir / nb.parent.name / f"{name}.ipynb"
 
 
+#: The parts of the pipeline a notebook calls (figure JSON, claim records, profiles, caches, atomic
+#: writes); the runner and the report site are left out: they do not change a notebook's results, and a
+#: change to how reports look must not rerun every notebook.
+NOTEBOOK_PIPELINE_MODULES: tuple[str, ...] = (
+    "hessian_spectra.pipeline.report", "hessian_spectra.pipeline.claims", "hessian_spectra.pipeline.profiles",
+    "hessian_spectra.pipeline.cache", "hessian_spectra.files",
+)
+
+
 def library_modules(run: Run) -> tuple[str, ...]:
-    """The library code a notebook's results depend on: the shared modules, the pipeline (figure JSON,
-    claim records) and its paper's package ``hessian_spectra.papers.<folder of the notebook>``."""
+    """The library code a notebook's results depend on: the shared modules, the pipeline modules it
+    calls (:data:`NOTEBOOK_PIPELINE_MODULES`) and its paper's package
+    ``hessian_spectra.papers.<folder of the notebook>``."""
     paper = f"hessian_spectra.papers.{Path(run.notebook).parent.name}"
     own = (paper,) if importlib.util.find_spec(paper) is not None else ()
-    return (*CORE_MODULES, "hessian_spectra.pipeline", *own)
+    return (*CORE_MODULES, *NOTEBOOK_PIPELINE_MODULES, *own)
 
 
 def run_config(run: Run, plan: Plan) -> dict[str, Any]:
@@ -216,122 +227,36 @@ def render_html(executed: Path, html_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# The index page
+# The report site
 
 
-_VERDICT_COLOURS = {"agree": "#1a7f37", "disagree": "#cf222e", "paper_erratum": "#9a6700",
-                    "not_checkable": "#6e7781"}
-
-
-def _figure_records(item: Item, figures_dir: Path) -> list[tuple[Path | None, dict[str, Any]]]:
-    found = []
-    for out in item.outputs:
-        if not out.endswith(".json"):
-            continue
-        rel = Path(out)
-        rel = rel.relative_to("figures") if rel.parts and rel.parts[0] == "figures" else rel
-        path = figures_dir / rel
-        if path.exists():
-            png = path.with_suffix(".png")
-            found.append((png if png.exists() else None, json.loads(path.read_text())))
-    return found
-
-
-def _describe_dataset(d: Any) -> str:
-    """``name (source, note)`` for a dataset entry of a figure's JSON, leaving out what is missing."""
-    if not isinstance(d, dict):
-        return str(d)
-    details = ", ".join(str(d[k]) for k in ("source", "note") if d.get(k))
-    return f"{d.get('name')} ({details})" if details else str(d.get("name"))
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, (list, dict)):
-        text = json.dumps(value)
-        return text if len(text) < 160 else text[:157] + "..."
-    return str(value)
+def notebook_states(papers: list[Paper], plan: Plan, results: dict[str, RunResult] | None = None
+                    ) -> tuple[dict[str, NotebookState], list[tuple[str, NotebookState]]]:
+    """For the site: each item's notebook (its rendered report and log where they exist, and this run's
+    outcome where it ran), keyed by item id; and this run's failed notebooks."""
+    by_run = {(r.run.notebook, json.dumps(r.run.parameters, sort_keys=True, default=str)): r
+              for r in (results or {}).values()}
+    states: dict[str, NotebookState] = {}
+    failed: list[tuple[str, NotebookState]] = []
+    for run in runs(papers):
+        executed = _executed_path(run, plan)
+        html_path, log = executed.with_suffix(".html"), executed.with_suffix(".log")
+        res = by_run.get((run.notebook, json.dumps(run.parameters, sort_keys=True, default=str)))
+        state = NotebookState(report=html_path if html_path.exists() else None, log=log if log.exists() else None,
+                              status=res.status if res else None, error=res.error if res else "")
+        if res is not None and res.status == "failed":
+            failed.append((run.notebook, state))
+        for item in run.items:
+            states[item.id] = state
+    return states, failed
 
 
 def build_index(papers: list[Paper], plan: Plan, results: dict[str, RunResult] | None = None) -> Path:
-    """Write ``<reports_dir>/index.html`` from the catalog and the figures' JSON files."""
-    results = results or {}
-    out = plan.reports_dir / "index.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    e = html.escape
-    rows: list[str] = []
-    counts = {"reproduced": 0, "partial": 0, "planned": 0}
-    overview = ["<table><tr><th>paper</th><th>reproduced</th><th>partial</th><th>planned</th></tr>"]
-    for paper in papers:
-        n = {status: sum(i.status == status for i in paper.items) for status in ("reproduced", "partial", "planned")}
-        overview.append(f'<tr><td><a href="#{e(paper.key)}">{e(paper.key)}</a></td><td>{n["reproduced"]}</td>'
-                        f'<td>{n["partial"]}</td><td>{n["planned"]}</td></tr>')
-    overview.append("</table>")
-    # papers with produced figures first (stable: catalog order otherwise)
-    for paper in sorted(papers, key=lambda p: -sum(i.status != "planned" for i in p.items)):
-        rows.append(f'<h2 id="{e(paper.key)}">{e(paper.title)} <small>({e(paper.key)})</small></h2>')
-        planned = []
-        for item in paper.items:
-            counts[item.status] = counts.get(item.status, 0) + 1
-            if item.status == "planned":
-                planned.append(item)
-                continue
-            records = _figure_records(item, plan.figures_dir)
-            result = results.get(item.notebook or "")
-            link = ""
-            if result and result.html:
-                link = f' · <a href="{e(os.path.relpath(result.html, out.parent))}">report</a>'
-            if result and result.status == "kept":
-                link += f" · kept: {e(result.error)}"
-            if result and result.status == "failed":
-                link += ' · <b style="color:#cf222e">notebook FAILED in this run</b>'
-            rows.append(f'<div class="item"><h3>{e(item.id)} · {e(item.kind)} {item.number}: {e(item.title)}</h3>'
-                        f'<p>status: <b>{e(item.status)}</b> · notebook <code>{e(item.notebook or "")}</code>{link}</p>')
-            if not records:
-                rows.append("<p><i>no output found for this profile yet</i></p>")
-            for png, rec in records:
-                if png is not None:
-                    rel = e(os.path.relpath(png, out.parent))
-                    rows.append(f'<a href="{rel}"><img src="{rel}" class="thumb"></a>')
-                ds = "; ".join(_describe_dataset(d) for d in rec.get("datasets", []))
-                rows.append(f"<p>profile <b>{e(str(rec.get('profile')))}</b> · data: {e(ds)} · made "
-                            f"{e(str(rec.get('created', '')))} on {e(str(rec.get('environment', {}).get('device', '')))}</p>")
-                if rec.get("notes"):
-                    rows.append(f"<p class='notes'>{e(rec['notes'])}</p>")
-                rows.append("<details><summary>settings</summary><pre>"
-                            f"{e(json.dumps(rec.get('settings', {}), indent=1))}</pre></details>")
-                claims = rec.get("claims", [])
-                if claims:
-                    rows.append("<table><tr><th>claim</th><th>paper</th><th>ours</th><th>verdict</th></tr>")
-                    for c in claims:
-                        colour = _VERDICT_COLOURS.get(c.get("verdict"), "#000")
-                        rows.append(f"<tr><td><b>{e(str(c.get('id')))}</b> {e(str(c.get('statement')))}</td>"
-                                    f"<td>{e(_fmt(c.get('paper_value')))}</td><td>{e(_fmt(c.get('ours')))}</td>"
-                                    f"<td style='color:{colour}'><b>{e(str(c.get('verdict')))}</b>"
-                                    f"<br><small>{e(str(c.get('note', '')))}</small></td></tr>")
-                    rows.append("</table>")
-            rows.append("</div>")
-        if planned:
-            rows.append("<h3>Planned (not yet produced)</h3><ul>")
-            for item in planned:
-                rows.append(f"<li>{e(item.id)}: {e(item.kind)} {item.number}, {e(item.title)} "
-                            f"<small>({len(item.claims)} claims catalogued)</small></li>")
-            rows.append("</ul>")
-    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Hessian spectra: replication index ({e(plan.profile)})</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1200px;margin:auto;padding:1em}}
-.item{{border-top:1px solid #ddd;padding:.5em 0}} .thumb{{max-width:560px;border:1px solid #eee}}
-table{{border-collapse:collapse;font-size:90%}} td,th{{border:1px solid #ddd;padding:3px 6px;vertical-align:top}}
-.notes{{color:#444;font-size:90%}}</style></head><body>
-<h1>Replication index · profile <code>{e(plan.profile)}</code></h1>
-<p>{e(summary)} figures and tables catalogued. Figures read from <code>{e(str(plan.figures_dir))}</code>.
-Each figure's JSON records its profile, data and settings; the verdicts compare our numbers with the paper's.</p>
-{''.join(overview)}
-{''.join(rows)}
-</body></html>"""
-    atomic_write_text(out, page)
-    return out
+    """Write the report site into ``plan.reports_dir`` (:func:`hessian_spectra.pipeline.site.build_site`)
+    from the catalog, the figures' JSON files and this run's results; return ``index.html``'s path."""
+    states, failed = notebook_states(papers, plan, results)
+    return build_site(papers, profile=plan.profile, figures_dir=plan.figures_dir, site_dir=plan.reports_dir,
+                      notebooks=states, failed=failed)
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=6 * 3600, help="seconds per notebook cell")
     parser.add_argument("--catalog", type=Path, default=None, help="default: the repository's catalog.yaml")
     parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run no notebook: rebuild the report site (reports/<profile>/index.html) from the "
+                             "catalog and the figures' JSON files as they are")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
@@ -366,6 +294,10 @@ def main(argv: list[str] | None = None) -> int:
         for run in todo:
             print(f"{run.notebook} {json.dumps(run.parameters) if run.parameters else ''} -> "
                   f"{', '.join(i.id for i in run.items)}")
+        return 0
+    if args.report_only:
+        index = build_index(papers, plan)
+        print(f"report site for profile {plan.profile} (figures from {plan.figures_dir}): {index}")
         return 0
     if not todo:
         print(f"nothing to run: no catalogued notebook matches --only {args.only!r}", file=sys.stderr)
