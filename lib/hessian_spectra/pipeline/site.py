@@ -383,7 +383,7 @@ td.zero{color:#b0b7bf} .num{font-variant-numeric:tabular-nums}
 .record img.thumb{width:100%;border:1px solid var(--line);cursor:zoom-in;background:#fff}
 .meta td:first-child{white-space:nowrap;color:var(--muted);width:1%} .meta{width:100%;font-size:14px}
 .claims{width:100%;font-size:14px} .claims td.val{white-space:pre-line;font-variant-numeric:tabular-nums;min-width:9em;max-width:24em;overflow-wrap:anywhere}
-.claims td.rule{color:#3d444d;font-size:13px;max-width:34em} .claims tr:target{outline:3px solid #ffd33d}
+.claims td.rule{color:#3d444d;font-size:13px;max-width:34em;overflow-wrap:anywhere} .claims tr:target{outline:3px solid #ffd33d}
 .claims td.id{white-space:nowrap;font-weight:600} .claims td.val{min-width:12em}
 .problems{font-size:13px;table-layout:auto} .problems td.val,.problems td.rule{max-width:none;min-width:0}
 table.score td:last-child{min-width:230px}
@@ -438,7 +438,8 @@ def _scale(paper: PaperView) -> str:
     """At what scale a paper's figures were checked: profiles, devices, stand-ins."""
     figs = paper.figures()
     if not figs:
-        return '<span class="muted">not made yet</span>'
+        made = any(v.item.status != "planned" for v in paper.items)
+        return f'<span class="muted">{"no figure at this profile yet" if made else "not made yet"}</span>'
     profiles = Counter(f.profile for f in figs)
     devices = sorted({f.device for f in figs if f.device})
     stand = sum(f.uses_stand_ins() for f in figs)
@@ -598,7 +599,8 @@ def _claims_table(fig: FigureView) -> str:
     if notes_html:
         out.append('<p class="muted" style="margin-bottom:0">Notes shared by several claims of this figure:</p>'
                    '<ul class="footnotes">' + "".join(notes_html) + "</ul>")
-    out.append('<table class="claims"><tr><th>claim</th><th>the paper says</th><th>paper value</th><th>ours</th>'
+    out.append('<table class="claims"><colgroup><col><col style="width:25%"><col style="width:11%"><col style="width:22%">'
+               '<col style="width:30%"><col></colgroup><tr><th>claim</th><th>the paper says</th><th>paper value</th><th>ours</th>'
                '<th>rule</th><th>verdict</th></tr>')
     for index, (claim, anchor) in enumerate(zip(claims, fig.claim_anchors())):
         fn = "".join(f'<sup class="fn"><a href="#{e(fig.stem)}-note-{m}">[{m}]</a></sup>' for m in marks.get(index, []))
@@ -733,6 +735,9 @@ def _index_page(papers: Sequence[PaperView], profile: str, figures_dir: Path, si
             f'{verdicts["paper_erratum"]} paper errata, {verdicts["not_checkable"]} not checkable'
             + (f"; {pending} catalogued claims wait for their figures" if pending else "") + ". "
             + (f"Made so far: {e(', '.join(reproducing))}." if reproducing else "Nothing made yet.") + "</p>",
+            ('<p class="alert">Profile <b>smoke</b>: tiny runs that check the pipeline end to end; their numbers '
+             "are not meant to match the papers, so these verdicts say nothing about them. The committed figures "
+             "are in the <code>default</code> and <code>paper</code> sites.</p>" if profile == "smoke" else ""),
             "<h2>Scoreboard</h2>", _scoreboard(papers),
             '<p class="muted"><small><b>reproduced</b>: every panel made and its claims checked; <b>partial</b>: some; '
             "<b>planned</b>: catalogued, not made. <b>agree</b>: our number supports the paper by the rule stated; "
