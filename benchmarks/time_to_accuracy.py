@@ -224,16 +224,27 @@ def fewest_lanczos_steps(alphas: np.ndarray, betas: np.ndarray, ref: np.ndarray,
 # -- SLQ moments -----------------------------------------------------------------------------------------
 
 
-def probe_moments(H64: Any, V: Tensor) -> np.ndarray:
+def probe_moments(H: Any, V: Tensor) -> np.ndarray:
     """(n, 5) float64 array of v_lᵀ H^j v_l, j = 0..4, for the columns v_l of V (p, n) normalised to unit
-    length: j = 0 is 1, then vᵀHv, ‖Hv‖², (Hv)ᵀ(H²v), ‖H²v‖² (two products with the float64 operator)."""
-    V64 = V.to(device=H64.device, dtype=torch.float64)
-    V64 = V64 / V64.norm(dim=0, keepdim=True)
-    W1 = H64 @ V64
-    W2 = H64 @ W1
-    cols = [torch.ones(V64.shape[1], dtype=torch.float64, device=V64.device), (V64 * W1).sum(0),
+    length: j = 0 is 1, then vᵀHv, ‖Hv‖², (Hv)ᵀ(H²v), ‖H²v‖² (two products with H in its own dtype, the
+    inner products in float64). With the float64 operator: the reference moments."""
+    Vd = V.to(device=H.device, dtype=torch.float64)
+    Vd = Vd / Vd.norm(dim=0, keepdim=True)
+    W1 = H @ Vd.to(H.dtype)
+    W2 = H @ W1
+    Vd, W1, W2 = Vd.to(torch.float64), W1.to(torch.float64), W2.to(torch.float64)
+    cols = [torch.ones(Vd.shape[1], dtype=torch.float64, device=Vd.device), (Vd * W1).sum(0),
             (W1 * W1).sum(0), (W1 * W2).sum(0), (W2 * W2).sum(0)]
     return torch.stack(cols, dim=1).cpu().numpy()
+
+
+def moments_gap(per_vector: np.ndarray, reference: np.ndarray) -> float:
+    """max_j |μ_j − μ_j^ref| / ν_j^ref (j in ``MOMENT_ORDERS``) between two :func:`probe_moments` arrays of
+    the same vectors: the float32 operator's own moments against the float64 ones, the closest an SLQ
+    run with the float32 operator can come."""
+    mu, _ = moment_scales(per_vector)
+    mu_ref, nu_ref = moment_scales(reference)
+    return float(np.max(np.abs(mu - mu_ref) / nu_ref))
 
 
 def moment_scales(per_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
