@@ -725,7 +725,7 @@ def bench_model(spec: dict[str, Any], cfg: dict[str, Any], device: torch.device)
 
         print("  SLQ to equal accuracy of the moments: pyhessian", flush=True)
         out = tta.ladder(steps_ladder, ph_slq, device, tta.MOMENT_RTOL, steps_label)
-        add_acc(what_slq, "pyhessian", "n sequential runs, reorth.", "fewest steps; its own start vectors",
+        add_acc(what_slq, "pyhessian", "n sequential runs, reorth.", "fewest steps; its own start vectors (ours uses them too)",
                 tta.MOMENT_RTOL, out,
                 (lambda s=out.reached.value: ph_slq(s)) if out.reached else None)
     if "hessian_eigenthings" in peers and mom_he is not None:
