@@ -337,7 +337,8 @@ class FCLayerHessianOperator(CurvatureOperator):
             Y = (X @ Wt.T).view(-1, k, m)  # y_i = Mat(v) x_i, all k vectors
             R = torch.bmm(Y, Nr.transpose(1, 2))  # (B, k, c): r_i = N_i y_i
             T = torch.bmm(R, Nr)  # (B, k, m): t_i = N_iᵀ r_i
-            out.addmm_(T.reshape(-1, k * m).T, X)  # Σ_i t_i x_iᵀ
+            # Σ_i t_i x_iᵀ; out of place: torch.utils.flop_counter does not see addmm_
+            out = torch.addmm(out, T.reshape(-1, k * m).T, X)
         out.div_(self.num_samples)
         return out.reshape(k, m * n).T
 
