@@ -53,7 +53,8 @@ def curvature_operator(model: nn.Module, data: Any, kind: str, loss: str = "cros
 
 
 def _network_spectrum(config: dict[str, Any], epoch: Any, kind: str, num_steps: int, seed: int,
-                      batch_size: int | None, device: str, dtype: str | None) -> dict[str, Any]:
+                      batch_size: int | None, device: str, dtype: str | None, cpu_threads: int) -> dict[str, Any]:
+    # cpu_threads is part of the cache key only (see network_spectrum)
     cfg = as_train_config(config)
     train(cfg, device=device, progress=False)  # no-op when cached
     model = load_checkpoint(cfg, epoch, device=device)
@@ -78,7 +79,9 @@ def network_spectrum(config: TrainConfig | Mapping[str, Any], epoch: int | str =
     full reorthogonalisation from a seeded Gaussian start vector (Beyond-RMT App B; m = 100 and one vector
     as in [23]/[24], inventory 004 §E24). Trains the network first if needed (cached by
     :func:`hessian_spectra.training.train`), and caches the result with ``joblib`` (keyed by all
-    arguments).
+    arguments and by torch's CPU thread count: float32 products on a CPU depend on it at rounding level,
+    e.g. 1e-6 relative on interior Ritz values after 60 steps, so a result computed by a notebook running
+    with another thread count is not served as this one's).
 
     Returns ``{"nodes": theta (ascending), "weights": rho (sum 1), "P", "N", "num_steps", "seconds", ...}``.
     """
@@ -91,7 +94,8 @@ def network_spectrum(config: TrainConfig | Mapping[str, Any], epoch: int | str =
         raise ValueError(f"epoch {epoch!r} is not in save_epochs {list(cfg.save_epochs)} of the config")
     dev = str(torch.device(device) if device is not None else default_device())
     fn = cached(_network_spectrum) if cache else _network_spectrum
-    return fn(cfg.to_dict(), epoch, kind, int(num_steps), int(seed), batch_size, dev, dtype)
+    threads = torch.get_num_threads() if torch.device(dev).type == "cpu" else 0
+    return fn(cfg.to_dict(), epoch, kind, int(num_steps), int(seed), batch_size, dev, dtype, threads)
 
 
 @torch.no_grad()
