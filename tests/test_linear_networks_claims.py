@@ -376,3 +376,25 @@ def test_s32_rule():
     assert cl.s32_increasingly_precise(rows([9.5, 10.0, 3.9, 4.0])).verdict == "disagree"
     c = cl.s32_increasingly_precise(rows([1.0, 2.0, 3.0, 0.05]))  # two violations, falls 20x
     assert c.verdict == "disagree" and c.ours["mnist"]["violations"] == 2
+
+
+# ------------------------------------------------------------------------------------------------
+# the committed figures evaluate exactly the claims the catalog lists for them
+
+
+def test_committed_figures_evaluate_the_catalogued_claims():
+    import json
+    import re
+    from pathlib import Path
+
+    from hessian_spectra.pipeline.catalog import load_catalog
+
+    repo = Path(__file__).resolve().parents[1]
+    paper = next(p for p in load_catalog() if p.key == "linear_networks")
+    for item in paper.items:
+        for out in item.outputs:
+            if not out.endswith(".json") or not (repo / out).exists():
+                continue
+            rec = json.loads((repo / out).read_text())
+            scored = {c["id"] for c in rec["claims"] if re.fullmatch(r"S\d+", c["id"])}
+            assert scored == {c.id for c in item.claims}, item.id
