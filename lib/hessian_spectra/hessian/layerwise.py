@@ -157,7 +157,8 @@ def iter_layer_factors(
         model: maps a batch of inputs to logits (B, c).
         layers: modules or names (see :func:`find_layer`), each called once per forward.
         data, batch_size: as for :func:`~hessian_spectra.hessian.hessian_operator`.
-        eval_mode: put the model in eval mode during the pass (restored afterwards).
+        eval_mode: put the model in eval mode during the pass (restored afterwards); default True as
+            the engine's operators (not stated by the paper).
         progress: tqdm over batches.
     """
     if not isinstance(layers, (list, tuple)) or not layers:
@@ -372,7 +373,7 @@ def fc_layer_hessian(
             only sizes the building pass; default None = one batch, not from the paper).
         **kwargs: ``allow_gauss_newton`` (default False: raise when a non-piecewise-linear module
             follows the layer, where the formula gives the GGN block, not the Hessian),
-            ``eval_mode`` (default True), ``chunk_size`` (samples per chunk of a product; default:
+            ``eval_mode`` (default True, not stated by the paper), ``chunk_size`` (samples per chunk of a product; default:
             about 16 M intermediate numbers; not from the paper), ``progress``.
     """
     return FCLayerHessianOperator(model, layer, data, batch_size, **kwargs)

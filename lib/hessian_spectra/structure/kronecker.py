@@ -200,13 +200,13 @@ def kronecker_factors(
         data, batch_size: as for :func:`~hessian_spectra.hessian.hessian_operator` (default
             ``batch_size=None``: one batch; not from the paper, it only bounds memory).
         eval_mode: batch norm with running statistics during the pass (default True, as the engine;
-            samples must not interact for the per-sample formulas).
+            not stated by the paper; samples must not interact for the per-sample formulas).
         dtype: accumulation dtype of the sums (default float64: the m×m and n×n sums are cheap;
             not from the paper).
         progress: tqdm over batches.
 
     Returns:
-        :class:`KroneckerFactors`.
+        :class:`KroneckerFactors`. The labels are not used: A_x = diag(p) − ppᵀ does not depend on them.
     """
     name, mod = find_layer(model, layer)
     kind = _check_kind(name, mod)

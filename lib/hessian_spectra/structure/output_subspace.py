@@ -106,7 +106,8 @@ def mean_softmax_hessian(
     model: nn.Module, data: Any, batch_size: int | None = None, *, eval_mode: bool = True
 ) -> Tensor:
     """Ā = E[A_x] = E[diag(p) − p pᵀ] over ``data`` (c×c; Wu et al. 2020, Eqs. (19), (56)), accumulated
-    in float64. ``batch_size`` (default None: one batch) only bounds memory."""
+    in float64. ``batch_size`` (default None: one batch) only bounds memory; ``eval_mode`` (default
+    True, not stated by the paper) uses batch norm's running statistics."""
     params = list(model.parameters())
     if not params:
         raise ValueError("the model has no parameters (cannot tell its dtype and device)")
