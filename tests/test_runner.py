@@ -136,12 +136,28 @@ def test_only_matching_nothing_is_an_error(tiny, capsys):
     assert "nothing to run" in capsys.readouterr().err
 
 
-def test_bad_arguments(tiny):
+def test_bad_arguments(tiny, capsys):
     _, args = tiny
     with pytest.raises(SystemExit):
         runner.main(args + ["--profile", "huge"])
     with pytest.raises(SystemExit):
         runner.main(args + ["--jobs", "0"])
+    for bad, says in ((["--param", "valeu=3"], "has no parameter 'valeu'"), (["--param", "3x"], "KEY=VALUE"),
+                      (["--param", "profile=paper"], "use --profile")):
+        with pytest.raises(SystemExit):
+            runner.main(args + ["--only", "*good*"] + bad)
+        assert says in capsys.readouterr().err
+
+
+def test_param_sets_a_notebook_parameter_and_enters_the_skip_check(tiny, capsys):
+    tmp_path, args = tiny
+    assert runner.main(args + ["--only", "*good*", "--param", "value=2"]) == 0
+    rec = json.loads((tmp_path / "figs" / "linear_networks" / "fig01.json").read_text())
+    assert rec["settings"] == {"value": 2}
+    assert runner.main(args + ["--only", "*good*", "--param", "value=3"]) == 0  # another value: rerun
+    assert "1 ran" in capsys.readouterr().out.splitlines()[-1]
+    rec = json.loads((tmp_path / "figs" / "linear_networks" / "fig01.json").read_text())
+    assert rec["settings"] == {"value": 3} and rec["claims"][0]["verdict"] == "disagree"
 
 
 def test_larger_profile_figures_are_kept(tiny, capsys):

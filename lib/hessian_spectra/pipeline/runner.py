@@ -74,6 +74,7 @@ class Plan:
     timeout: int = 3600
     force: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)  # --param: given to every run of the plan
 
 
 def default_figures_dir(profile: str) -> Path:
@@ -116,7 +117,7 @@ def run_config(run: Run, plan: Plan) -> dict[str, Any]:
     source = (repo_root() / run.notebook).read_bytes()
     return {"notebook": run.notebook, "notebook_sha": config_hash({"b": source.hex()}, 32),
             "parameters": run.parameters, "profile": plan.profile, "figures_dir": str(plan.figures_dir),
-            "code": code_version(*library_modules(run)), **plan.extra}
+            "code": code_version(*library_modules(run)), "overrides": plan.parameters, **plan.extra}
 
 
 def _outputs_exist(run: Run, plan: Plan) -> bool:
@@ -191,7 +192,7 @@ def execute_run(run: Run, plan: Plan) -> RunResult:
     # a run killed before it ends is rerun next time.
     stamp.unlink(missing_ok=True)
     running.unlink(missing_ok=True)  # left by a killed run
-    params = {"profile": plan.profile, "figures_dir": str(plan.figures_dir), **run.parameters}
+    params = {"profile": plan.profile, "figures_dir": str(plan.figures_dir), **run.parameters, **plan.parameters}
     cmd = [sys.executable, "-m", "papermill", str(repo_root() / run.notebook), str(running),
            "--cwd", str((repo_root() / run.notebook).parent), "--kernel", "python3",
            "--execution-timeout", str(plan.timeout), "--no-progress-bar", "--log-output"]
@@ -263,6 +264,33 @@ def build_index(papers: list[Paper], plan: Plan, results: dict[str, RunResult] |
 # Command line
 
 
+def parse_parameters(items: list[str], todo: list[Run]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as notebook parameters (VALUE as JSON where it parses, else a string),
+    checked against the parameters cell of every selected notebook: a misspelt name is an error, not
+    a silently ignored variable."""
+    import papermill
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--param needs KEY=VALUE with KEY a Python name, got {item!r}")
+        try:
+            out[key] = json.loads(text)
+        except json.JSONDecodeError:
+            out[key] = text
+    reserved = {"profile", "figures_dir"} & set(out)
+    if reserved:
+        raise ValueError(f"--param cannot set {sorted(reserved)}: use --profile / --figures-dir")
+    for run in todo if out else []:
+        known = set(papermill.inspect_notebook(str(repo_root() / run.notebook)))
+        unknown = sorted(set(out) - known)
+        if unknown:
+            raise ValueError(f"{run.notebook} has no parameter {', '.join(map(repr, unknown))}; its parameters: "
+                             f"{', '.join(sorted(known))} (select notebooks with --only)")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run_all.sh", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="default", choices=PROFILE_NAMES,
@@ -277,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=6 * 3600, help="seconds per notebook cell")
     parser.add_argument("--catalog", type=Path, default=None, help="default: the repository's catalog.yaml")
     parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="set a notebook parameter in every selected run (VALUE read as JSON, else as a "
+                             "string), e.g. --only 'linear_networks/fig02' --param tanh_scale=reduced; repeatable")
     parser.add_argument("--report-only", action="store_true",
                         help="run no notebook: rebuild the report site (reports/<profile>/index.html) from the "
                              "catalog and the figures' JSON files as they are")
@@ -286,10 +317,14 @@ def main(argv: list[str] | None = None) -> int:
 
     papers = load_catalog(args.catalog)
     todo = runs(papers, only=args.only)
+    try:
+        overrides = parse_parameters(args.param, todo)
+    except ValueError as err:
+        parser.error(str(err))
     plan = Plan(profile=args.profile,
                 figures_dir=(args.figures_dir or default_figures_dir(args.profile)).resolve(),
                 reports_dir=(args.reports_dir or repo_root() / "reports" / args.profile).resolve(),
-                timeout=args.timeout, force=args.force)
+                timeout=args.timeout, force=args.force, parameters=overrides)
     if args.list:
         for run in todo:
             print(f"{run.notebook} {json.dumps(run.parameters) if run.parameters else ''} -> "
