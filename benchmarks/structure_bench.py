@@ -42,6 +42,10 @@ from __future__ import annotations
 
 import argparse
 import os
+
+# NumPy's BLAS (the block Lanczos eigh of T) on one thread: its spinning threads slow a shared machine
+# (the tests' conftest does the same); torch's threads are set by --threads
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import platform
 import sys
 import time
@@ -155,10 +159,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"fc1:LeNet5, {args.n} CIFAR-10 images, p = {p}, k = {k}, {args.dtype}, {args.threads} thread(s)", flush=True)
     ref_op = _build("structured", model, pair, args.batch_size)
-    t = time.time()
+    t, c = time.time(), time.process_time()
     ref = top_eigenpairs(ref_op, k, tol=REFERENCE_TOL, block_size=args.block_size,
                          generator=torch.Generator().manual_seed(args.seed + 1), max_steps=min(p, 20 * k + 100))
-    ref_time = time.time() - t
+    ref_time, ref_cpu = time.time() - t, time.process_time() - c
     theta = ref.eigenvalues.numpy()
     theta1, thetak = float(theta[0]), float(theta[-1])
     engine_tol = args.rtol * thetak / theta1
@@ -187,10 +191,10 @@ def main(argv: list[str] | None = None) -> int:
             rec = _Recorder(op)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                t = time.time()
+                t, c = time.time(), time.process_time()
                 res = top_eigenpairs(rec, k, tol=engine_tol, block_size=b,
                                      generator=torch.Generator().manual_seed(args.seed + 2))
-                lanczos_time = time.time() - t
+                lanczos_time, lanczos_cpu = time.time() - t, time.process_time() - c
             V = torch.randn(p, b, generator=torch.Generator().manual_seed(3), dtype=dtype)
             Vb = V if b > 1 else V[:, 0]
             times = []
@@ -210,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                                                               generator=torch.Generator().manual_seed(args.seed + 2)))
                 ev = res.eigenvalues.numpy()
                 rows.append({
-                    "operator": kind, "b": b, "setups": [], "lanczoses": [], "product_times": [],
+                    "operator": kind, "b": b, "setups": [], "lanczoses": [], "cpus": [], "product_times": [],
                     "products": products, "gflop_vec": per_vector / 1e9, "gflop_setup": setup_flops / 1e9,
                     "gflop_products": (setup_flops + products * per_vector) / 1e9,
                     "gflop_lanczos": lanczos_flops / 1e9, "converged": res.converged and not not_conv,
@@ -221,9 +225,11 @@ def main(argv: list[str] | None = None) -> int:
             row = rows[i]
             row["setups"].append(setup)
             row["lanczoses"].append(lanczos_time)
+            row["cpus"].append(lanczos_cpu)
             row["product_times"].append(product_time)
             del rec, op
-            print(f"round {rnd + 1}: {kind:10s} b={b}: setup {setup:.2f} s, Lanczos {lanczos_time:.1f} s, "
+            print(f"round {rnd + 1}: {kind:10s} b={b}: setup {setup:.2f} s, Lanczos {lanczos_time:.1f} s "
+                  f"(CPU {lanczos_cpu:.1f} s), "
                   f"{row['products']} products, {1e3 * product_time:.1f} ms/vector, {row['gflop_vec']:.3f} GFLOP/vector, "
                   f"Lanczos {row['gflop_lanczos']:.1f} GFLOP, converged {row['converged']}, max residual/θk "
                   f"{row['res_rel']:.1e}, max |Δθ|/θ {row['eig_err']:.1e}", flush=True)
@@ -231,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         totals = [a + b for a, b in zip(row["setups"], row["lanczoses"])]
         best_round = int(np.argmin(totals))
         row.update(setup=row["setups"][best_round], lanczos=row["lanczoses"][best_round], total=totals[best_round],
+                   cpu=row["cpus"][best_round],
                    total_max=max(totals), product_s=min(row["product_times"]))
 
     best = min(r["total"] for r in rows if r["operator"] == "structured") if any(
@@ -257,18 +264,18 @@ def main(argv: list[str] | None = None) -> int:
         f"θ_1 = {theta1:.4e}; engine tol = {engine_tol:.3e} · θ_1), from `top_eigenpairs` (Lanczos with full "
         "reorthogonalisation; block Lanczos for b > 1 vectors per data pass).",
         f"Reference: the structured operator, block {args.block_size}, residuals ≤ {REFERENCE_TOL:g} · θ_1 "
-        f"({ref.num_steps} products, {ref_time:.1f} s, converged {ref.converged}).",
+        f"({ref.num_steps} products, {ref_time:.1f} s, CPU {ref_cpu:.1f} s, converged {ref.converged}).",
         f"Products agree before timing: relative error of 4 products vs structured: hvp {agreement['hvp']:.1e}, "
         f"ggn {agreement['ggn']:.1e}.",
         "",
-        "| operator | vectors per pass b | set-up (s) | Lanczos (s) | of which products (s, est.) | total (s) | "
+        "| operator | vectors per pass b | set-up (s) | Lanczos (s) | Lanczos CPU time (s) | of which products (s, est.) | total (s) | "
         f"total, slowest of {args.repeats} rounds (s) | total / structured best | products | product time per vector (ms) | GFLOP per product vector | GFLOP set-up + products | GFLOP Lanczos itself | "
         "converged | max residual / θ_k | max \\|Δθ\\|/θ vs reference |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |",
     ]
     for r in rows:
         lines.append(
-            f"| {r['operator']} | {r['b']} | {r['setup']:.2f} | {r['lanczos']:.1f} | "
+            f"| {r['operator']} | {r['b']} | {r['setup']:.2f} | {r['lanczos']:.1f} | {r['cpu']:.1f} | "
             f"{min(r['lanczos'], r['products'] * r['product_s']):.1f} | {r['total']:.1f} | {r['total_max']:.1f} | "
             f"{r['total'] / best:.2f} | {r['products']} | {1e3 * r['product_s']:.1f} | {r['gflop_vec']:.4f} | {r['gflop_products']:.1f} | "
             f"{r['gflop_lanczos']:.1f} | {'yes' if r['converged'] else 'NO'} | {r['res_rel']:.1e} | {r['eig_err']:.1e} |"
@@ -286,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(= {(4 * args.n * p + 4 * args.n * 10 * 120) / 1e9:.4f} GFLOP here). Per product vector, relative to "
         f"the structured product with the same b: {ratios}. The generic layer block differentiates only "
         "fc1 → fc3 (through the engine's kept primal graph where it keeps one), not the convolutions.",
+        "- Lanczos CPU time: process time of the same run (with one torch thread it equals the wall time on an idle "
+        "machine; wall ≫ CPU means other jobs held the cores).",
         f"- Times: the fastest of {args.repeats} interleaved rounds per row (its set-up, Lanczos and total), "
         "the slowest total beside it; product time per vector is the minimum over rounds. Slowest/fastest total "
         f"over rows: up to {max(r['total_max'] / r['total'] for r in rows):.2f}x on this shared machine (other "
