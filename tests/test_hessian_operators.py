@@ -463,3 +463,5 @@ def test_textbook_products_equal_the_fast_ones(name):
             assert _rel(fast @ V, plain @ V) < RTOL
     has_conv = any(isinstance(m, nn.Conv2d) for m in model.modules())
     assert way_rule(model) == ("scratch" if has_conv else "kept")
+    last = list(model.children())[-1]  # a block of the last linear layer goes through the kept graph
+    assert way_rule(model, list(last.parameters())) == "kept"

@@ -19,7 +19,7 @@ was faster per vector than any batched form (MLP 784-512-512-512-10, batch 512, 
 thread: 1.69 gradient passes per vector, against 1.95 for ``is_grads_batched`` over the same
 graph and 1.93 for the uncached vmapped forward-over-reverse), but not for every model (LeNet5 on
 CIFAR-10 images: 1.57 against 1.26 for the uncached sweeps), so the way for k vectors is chosen by
-the model's structure (:func:`~hessian_spectra.hessian.speed.way_rule`; timing both ways is an
+the parameter block's structure (:func:`~hessian_spectra.hessian.speed.way_rule`; timing both ways is an
 opt-in, :meth:`~hessian_spectra.hessian.speed.SweepPlan.batch_products`).
 
 A kept graph holds one forward pass's activations and one backward pass's intermediates, so the

@@ -26,9 +26,10 @@ forward rules              layers fed by the data skip torch's multiplication by
 way for k vectors          through the kept graph one vector after another, or from scratch with
 (``k_way``)                the k vectors batched: for 4 vectors the MLP was faster through the graph
                            (1.69 against 1.93 gradient passes per vector), LeNet5 from scratch
-                           (1.26 against 1.57). ``'rule'`` (the default) decides by the model's
-                           structure, from those measurements: from scratch when the model has a
-                           convolution, through the kept graph otherwise. ``'timed'`` times one
+                           (1.26 against 1.57). ``'rule'`` (the default) decides by the block's
+                           structure, from those measurements: from scratch when the parameter
+                           block holds a convolution's parameters, through the kept graph
+                           otherwise (:func:`way_rule`). ``'timed'`` times one
                            sweep each way and keeps the faster; it is an opt-in, because a choice
                            made by the clock can differ between runs and change the rounding.
 =========================  ======================================================================
@@ -48,7 +49,7 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
@@ -155,16 +156,25 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def way_rule(model: nn.Module) -> Literal["kept", "scratch"]:
-    """The default way of k-vector products with kept graphs: ``'scratch'`` (batched, from scratch) for a
-    model with a convolution, ``'kept'`` (through the kept graph, one vector after another) otherwise.
+def way_rule(model: nn.Module, params: Sequence[Tensor] | None = None) -> Literal["kept", "scratch"]:
+    """The default way of k-vector products with kept graphs: ``'scratch'`` (batched, from scratch) when
+    the parameter block (``params``; default every parameter) holds a convolution's parameters,
+    ``'kept'`` (through the kept graph, one vector after another) otherwise.
 
-    From the two models measured (module docstring): a batched convolution over k tangents runs much
-    faster than k convolutions, while a linear layer's k products are already large matmuls. Other
-    architectures: ``SpeedOptions(k_way='timed')`` measures, and a benchmark row says which was faster.
+    From the measurements of the module docstring: a batched convolution over k tangents runs much
+    faster than k convolutions (LeNet5, all parameters, 4 vectors: 1.26 against 1.57 gradient passes
+    per vector), while a linear layer's k products are already large matmuls (the MLP: 1.69 against
+    1.93). A block of later layers keeps the rule's second half: through the kept graph a product
+    backpropagates only below the block's layers, from scratch it redoes the whole forward pass
+    (fc1 of LeNet5, 48,000 parameters, 8 vectors: 15.8 ms per vector kept, 80.9 ms from scratch;
+    ``benchmarks/results/structure_cpu.md``). Other architectures: ``SpeedOptions(k_way='timed')``
+    measures, and a benchmark row says which was faster.
     """
-    has_conv = any(isinstance(m, nn.modules.conv._ConvNd) for m in model.modules())
-    return "scratch" if has_conv else "kept"
+    chosen = {id(q) for q in (params if params is not None else model.parameters())}
+    for m in model.modules():
+        if isinstance(m, nn.modules.conv._ConvNd) and any(id(q) in chosen for q in m.parameters(recurse=False)):
+            return "scratch"
+    return "kept"
 
 
 def activation_bytes_per_sample(model: nn.Module, loss_fn: Callable[[Tensor, Tensor], Tensor],
@@ -226,7 +236,7 @@ class SweepPlan:
             return "kept"
         k_way = self.options.k_way
         if k_way == "rule":
-            return way_rule(op.model)
+            return way_rule(op.model, op.params)
         if k_way == "timed":
             return self.k_choice.get(k)
         return k_way
