@@ -77,6 +77,14 @@ class Batches:
             self.iterable = data
             self.num_samples = None
 
+    @classmethod
+    def for_model(cls, model: nn.Module, data: Any, batch_size: int | None) -> Batches:
+        """Batches of ``data`` on the device and in the dtype of ``model``'s parameters."""
+        param = next(iter(model.parameters()), None)
+        if param is None:
+            raise ValueError("the model has no parameters (cannot tell its dtype and device)")
+        return cls(data, batch_size, param.device, param.dtype)
+
     def _cast(self, t: Tensor) -> Tensor:
         if t.is_floating_point():
             return t.to(self.device, self.dtype)

@@ -167,10 +167,7 @@ def iter_layer_factors(
     names = [n for n, _ in resolved]
     if len(set(names)) != len(names):
         raise ValueError(f"a layer is listed twice: {names}")
-    params = list(model.parameters())
-    if not params:
-        raise ValueError("the model has no parameters (cannot tell its dtype and device)")
-    batches = Batches(data, batch_size, params[0].device, params[0].dtype)
+    batches = Batches.for_model(model, data, batch_size)
     leaves = [(n, m) for n, m in model.named_modules() if not list(m.children())]
     first = True
     with model_mode(model, eval_mode):

@@ -273,10 +273,7 @@ def input_autocorrelation(
     Arguments as for :func:`kronecker_factors`."""
     name, mod = find_layer(model, layer)
     _check_kind(name, mod)
-    params = list(model.parameters())
-    if not params:
-        raise ValueError("the model has no parameters (cannot tell its dtype and device)")
-    batches = Batches(data, batch_size, params[0].device, params[0].dtype)
+    batches = Batches.for_model(model, data, batch_size)
     total: Tensor | None = None
     count = 0
     seen: list[Tensor] = []

@@ -108,10 +108,7 @@ def mean_softmax_hessian(
     """Ā = E[A_x] = E[diag(p) − p pᵀ] over ``data`` (c×c; Wu et al. 2020, Eqs. (19), (56)), accumulated
     in float64. ``batch_size`` (default None: one batch) only bounds memory; ``eval_mode`` (default
     True, not stated by the paper) uses batch norm's running statistics."""
-    params = list(model.parameters())
-    if not params:
-        raise ValueError("the model has no parameters (cannot tell its dtype and device)")
-    batches = Batches(data, batch_size, params[0].device, params[0].dtype)
+    batches = Batches.for_model(model, data, batch_size)
     total: Tensor | None = None
     count = 0
     with model_mode(model, eval_mode), torch.no_grad():

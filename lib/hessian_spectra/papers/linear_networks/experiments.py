@@ -275,6 +275,17 @@ def trace_during_training(name: str, *, n: int, seed: int = 0, pool: int | None 
               tuple(sorted(set(int(e) for e in checkpoints))), int(num_probes))
 
 
+def _lobpcg_top(op: LinearNetStatsHessian, X0: np.ndarray, tol: float,
+                maxiter: int) -> tuple[np.ndarray, np.ndarray, list, np.ndarray]:
+    """The top ``X0.shape[1]`` eigenpairs of ``op`` by SciPy's LOBPCG from the block ``X0``, sorted
+    descending, with LOBPCG's residual history and the final residual norms ‖A v − λ v‖."""
+    A = op.to_scipy()
+    vals, vecs, hist = lobpcg(A, X0, largest=True, tol=tol, maxiter=maxiter, retResidualNormsHistory=True)
+    order = np.argsort(-vals)
+    vals, vecs = vals[order], vecs[:, order]
+    return vals, vecs, hist, np.linalg.norm(A.matmat(vecs) - vecs * vals, axis=0)
+
+
 def _top_eig_run(name: str, n: int, seed: int, pool: int | None, sigma_x: float, width: int, init: str,
                  lr_max: float, epochs: int, rule: str, checkpoints: tuple, k: int, tol: float,
                  maxiter: int) -> dict:
@@ -287,14 +298,10 @@ def _top_eig_run(name: str, n: int, seed: int, pool: int | None, sigma_x: float,
     for e in sorted(res.checkpoints):
         W1, W2 = res.checkpoints[e]
         op = LinearNetStatsHessian([W1, W2], sub.stats)
-        A = op.to_scipy()
         if X0 is None:
             X0 = rng.standard_normal((op.shape[0], k))
-        vals, vecs, hist = lobpcg(A, X0, largest=True, tol=tol, maxiter=maxiter, retResidualNormsHistory=True)
-        order = np.argsort(-vals)
-        vals, vecs = vals[order], vecs[:, order]
+        vals, vecs, hist, resid = _lobpcg_top(op, X0, tol, maxiter)
         X0 = vecs  # warm start for the next checkpoint
-        resid = np.linalg.norm(A.matmat(vecs) - vecs * vals, axis=0)
         theory = ln.shallow_eigenvalues_eq15(W1, W2, sigma_x)[:k].numpy()
         rows.append({"epoch": e, "loss": float(res.loss[e]), "lobpcg": vals.tolist(), "eq15": theory.tolist(),
                      "pct_error": (100 * np.abs(vals - theory) / np.abs(vals)).tolist(),
@@ -398,14 +405,10 @@ def _top_eig_run_reduced(name: str, n: int, seed: int, pool: int | None, sigma_x
         if leak > 1e-8:
             raise RuntimeError(f"W_1 left the invariant subspace (relative leak {leak:.2e})")
         op = LinearNetStatsHessian([W1r, W2], red.stats)
-        A = op.to_scipy()
         if X0 is None:
             X0 = rng.standard_normal((op.shape[0], k))
-        vals, vecs, hist = lobpcg(A, X0, largest=True, tol=tol, maxiter=maxiter, retResidualNormsHistory=True)
-        order = np.argsort(-vals)
-        vals, vecs = vals[order], vecs[:, order]
-        X0 = vecs
-        resid = np.linalg.norm(A.matmat(vecs) - vecs * vals, axis=0)
+        vals, vecs, hist, resid = _lobpcg_top(op, X0, tol, maxiter)
+        X0 = vecs  # warm start for the next checkpoint
         comp, mult = complement_eigenvalues([W1, W2], red)
         comp_top = np.repeat(np.sort(comp.numpy())[::-1][:k], min(mult, k))
         merged = np.sort(np.concatenate([vals, comp_top]))[::-1][:k]
