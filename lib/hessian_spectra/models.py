@@ -29,7 +29,7 @@ from torch import nn
 
 __all__ = [
     "mlp", "lenet5", "vgg", "mini_vgg", "preresnet", "logistic_regression", "deep_linear",
-    "build_model", "count_parameters", "MODEL_NAMES", "VGG_CFG",
+    "build_model", "count_parameters", "initialize", "INITIALIZATIONS", "MODEL_NAMES", "VGG_CFG",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -457,16 +457,49 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
 MODEL_NAMES: tuple[str, ...] = tuple(_BUILDERS)
 
 
+INITIALIZATIONS: tuple[str, ...] = ("pytorch", "xavier_uniform_zero_bias")
+
+
+def initialize(model: nn.Module, scheme: str) -> nn.Module:
+    """Re-initialise every ``nn.Linear`` and ``nn.Conv2d`` of ``model`` in place; returns ``model``.
+
+    Schemes:
+        ``pytorch``: leave PyTorch's default (Kaiming-uniform weights with a = sqrt(5), uniform biases in
+            +-1/sqrt(fan_in)).
+        ``xavier_uniform_zero_bias``: W ~ U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio
+            2010, their "normalized initialization"), b = 0. Wu et al. (2020) App D.2 write both "Follow the
+            default initialization scheme of PyTorch" and "initialized using the Xavier method ... and bias
+            of each layer are initialized to be zero", which contradict each other (PyTorch's default is
+            not Xavier); the uniform variant is our choice (the paper does not say uniform or normal).
+
+    Uses the global torch RNG (seeded by :func:`hessian_spectra.training.train` before the model is built).
+    """
+    if scheme not in INITIALIZATIONS:
+        raise ValueError(f"unknown initialization {scheme!r}; known: {', '.join(INITIALIZATIONS)}")
+    if scheme == "pytorch":
+        return model
+    for mod in model.modules():
+        if isinstance(mod, (nn.Linear, nn.Conv2d)):
+            nn.init.xavier_uniform_(mod.weight)
+            if mod.bias is not None:
+                nn.init.zeros_(mod.bias)
+    return model
+
+
 def build_model(name: str, **kwargs: Any) -> nn.Module:
     """Build a model by name (``MODEL_NAMES``) with the builder's keyword arguments.
 
     Shortcuts: ``vgg11``/``vgg13``/``vgg16``/``vgg19`` (depth, ``batch_norm=False``) and the same with a
-    ``_bn`` suffix (``batch_norm=True``); ``preresnet110``; ``lenet5_bn``.
+    ``_bn`` suffix (``batch_norm=True``); ``preresnet110``; ``lenet5_bn``. The keyword ``init`` (one of
+    ``INITIALIZATIONS``, default ``pytorch``) re-initialises the built model (:func:`initialize`).
     """
     if not isinstance(name, str):
         raise ValueError(f"model name must be a string, got {name!r}")
     key = name.strip().lower().replace("-", "_")
     kw = dict(kwargs)
+    init = kw.pop("init", "pytorch")
+    if init not in INITIALIZATIONS:
+        raise ValueError(f"unknown initialization {init!r} for model {name!r}; known: {', '.join(INITIALIZATIONS)}")
     vgg_match = re.fullmatch(r"vgg_?(\d+)(_?bn)?", key)
     prn_match = re.fullmatch(r"preresnet_?(\d+)", key)
     if vgg_match:
@@ -483,6 +516,7 @@ def build_model(name: str, **kwargs: Any) -> nn.Module:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)} "
                          "(and vgg16, vgg16_bn, preresnet110, lenet5_bn, ...)")
     try:
-        return _BUILDERS[key](**kw)
+        model = _BUILDERS[key](**kw)
     except TypeError as exc:
         raise ValueError(f"bad arguments for model {name!r}: {exc}") from None
+    return initialize(model, init)

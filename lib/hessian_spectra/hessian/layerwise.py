@@ -55,6 +55,9 @@ __all__ = [
     "fc_layer_hessian",
     "find_layer",
     "iter_layer_factors",
+    "layer_hessian_matrix",
+    "layer_input_matrix",
+    "layer_kind",
     "not_piecewise_linear",
     "softmax_hessian_root",
 ]
@@ -236,6 +239,94 @@ def iter_layer_factors(
             yield LayerBatch(int(x.shape[0]), inputs, roots, logits.detach(), downstream,
                              not_piecewise_linear(downstream))
             first = False
+
+
+def _check_conv(name: str, mod: nn.Conv2d) -> tuple[Any, ...]:
+    if mod.groups != 1:
+        raise ValueError(f"conv layer {name!r} has groups={mod.groups}; App. A.2 needs groups=1")
+    if mod.padding_mode != "zeros":
+        raise ValueError(f"conv layer {name!r} has padding_mode={mod.padding_mode!r}; only 'zeros' unfolds")
+    padding = mod.padding
+    if isinstance(padding, str):
+        if padding != "valid":
+            raise ValueError(f"conv layer {name!r} has padding={padding!r}; give the padding as numbers")
+        padding = 0
+    return mod.kernel_size, mod.dilation, padding, mod.stride
+
+
+def layer_input_matrix(name: str, mod: nn.Module, x: Tensor) -> Tensor:
+    """x (B, n) for a linear layer; the unfolded X (B, nK₁K₂, P) for a conv layer (Wu et al. 2020,
+    App. A.2: Z = W X + B with W ∈ R^{m×nK₁K₂}), from the input ``x`` the layer received."""
+    if isinstance(mod, nn.Linear):
+        if x.ndim != 2:
+            raise ValueError(f"linear layer {name!r} got inputs of shape {tuple(x.shape)}; expected (batch, n)")
+        return x
+    kernel, dilation, padding, stride = _check_conv(name, mod)  # type: ignore[arg-type]
+    return F.unfold(x, kernel, dilation=dilation, padding=padding, stride=stride)
+
+
+def layer_kind(name: str, mod: nn.Module) -> str:
+    """``"linear"`` or ``"conv"`` (a Conv2d the unfolding supports); ``ValueError`` otherwise."""
+    if isinstance(mod, nn.Linear):
+        return "linear"
+    if isinstance(mod, nn.Conv2d):
+        _check_conv(name, mod)
+        return "conv"
+    raise ValueError(f"layer {name!r} is a {type(mod).__name__}; Kronecker factors need nn.Linear or nn.Conv2d")
+
+
+def layer_hessian_matrix(
+    model: nn.Module,
+    layer: nn.Module | str,
+    data: Any,
+    batch_size: int | None = None,
+    *,
+    allow_gauss_newton: bool = False,
+    eval_mode: bool = True,
+    dtype: torch.dtype = torch.float64,
+    progress: bool | None = False,
+) -> Tensor:
+    """The dense layer-wise Hessian H_L(w) (mn × mn) of a fully connected or convolutional layer's weight,
+    for layers small enough to hold it (conv1, conv2 and fc3 of LeNet5: 450, 2,400 and 840 weights).
+
+    Per sample, with everything after the layer piecewise linear, the weight Hessian is the layer's
+    Gauss-Newton block J_wᵀ A_x J_w = Σ_j g_j g_jᵀ with g_j = vec(Σ_p N_x[j, :, p] X[:, p]ᵀ) ∈ R^{mn}
+    (Eqs. (17), (24), (35); App. A.2 for a convolution, Z = W X with X the unfolded input and p the P
+    output positions; for a linear layer P = 1 and g_j = N_x[j]ᵀ ⊗ x). So H_L(w) = (1/N) Σ_x Σ_j g_j g_jᵀ,
+    built from the same one pass with c backward passes as :func:`iter_layer_factors` (no
+    Hessian-vector products: mn products of the whole network would cost mn double backward passes).
+
+    Args:
+        model, layer, data, batch_size, allow_gauss_newton, eval_mode, progress: as for
+            :func:`fc_layer_hessian` (``allow_gauss_newton``: return the layer-wise GGN block when a module
+            after the layer is not piecewise linear, instead of raising).
+        dtype: of the accumulated matrix (default float64, not from the paper).
+    """
+    name, mod = find_layer(model, layer)
+    kind = layer_kind(name, mod)
+    H: Tensor | None = None
+    count = 0
+    for i, batch in enumerate(iter_layer_factors(model, [name], data, batch_size, eval_mode=eval_mode,
+                                                 progress=progress)):
+        if i == 0 and batch.not_piecewise_linear and not allow_gauss_newton:
+            raise ValueError(f"layer {name!r} is followed by modules that are not piecewise linear: "
+                             f"{batch.not_piecewise_linear}; the formula gives the layer-wise Gauss-Newton "
+                             "block, not the Hessian (pass allow_gauss_newton=True to accept that)")
+        X = layer_input_matrix(name, mod, batch.inputs[name]).to(dtype)
+        Nr = batch.roots[name].to(dtype)
+        if kind == "linear":
+            G = torch.einsum("bja,bi->bjai", Nr, X)
+        else:
+            Nr = Nr.reshape(Nr.shape[0], Nr.shape[1], Nr.shape[2], -1)  # (B, c, m, P)
+            G = torch.einsum("bjap,bip->bjai", Nr, X)
+        G = G.reshape(-1, G.shape[2] * G.shape[3])  # (B c, m n)
+        H_b = G.T @ G
+        H = H_b if H is None else H + H_b
+        count += batch.num_samples
+    if H is None or count == 0:
+        raise ValueError("data yielded no samples: cannot form a mean over an empty data set")
+    H = H / count
+    return (H + H.T) / 2
 
 
 def not_piecewise_linear(downstream: list[tuple[str, nn.Module]]) -> list[str]:

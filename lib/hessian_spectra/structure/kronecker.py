@@ -41,7 +41,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..hessian.data_loop import Batches, model_mode
-from ..hessian.layerwise import find_layer, iter_layer_factors
+from ..hessian.layerwise import find_layer, iter_layer_factors, layer_input_matrix, layer_kind
 
 __all__ = [
     "KroneckerEigenpairs",
@@ -148,38 +148,6 @@ def mean_direction(mean: Tensor) -> Tensor:
     return -v if v.sum() < 0 else v
 
 
-def _check_conv(name: str, mod: nn.Conv2d) -> tuple[Any, ...]:
-    if mod.groups != 1:
-        raise ValueError(f"conv layer {name!r} has groups={mod.groups}; App. A.2 needs groups=1")
-    if mod.padding_mode != "zeros":
-        raise ValueError(f"conv layer {name!r} has padding_mode={mod.padding_mode!r}; only 'zeros' unfolds")
-    padding = mod.padding
-    if isinstance(padding, str):
-        if padding != "valid":
-            raise ValueError(f"conv layer {name!r} has padding={padding!r}; give the padding as numbers")
-        padding = 0
-    return mod.kernel_size, mod.dilation, padding, mod.stride
-
-
-def _layer_inputs(name: str, mod: nn.Module, x: Tensor) -> Tensor:
-    """x (B, n) for a linear layer; the unfolded X (B, nK₁K₂, P) for a conv layer (App. A.2)."""
-    if isinstance(mod, nn.Linear):
-        if x.ndim != 2:
-            raise ValueError(f"linear layer {name!r} got inputs of shape {tuple(x.shape)}; expected (batch, n)")
-        return x
-    kernel, dilation, padding, stride = _check_conv(name, mod)  # type: ignore[arg-type]
-    return F.unfold(x, kernel, dilation=dilation, padding=padding, stride=stride)
-
-
-def _check_kind(name: str, mod: nn.Module) -> str:
-    if isinstance(mod, nn.Linear):
-        return "linear"
-    if isinstance(mod, nn.Conv2d):
-        _check_conv(name, mod)
-        return "conv"
-    raise ValueError(f"layer {name!r} is a {type(mod).__name__}; Kronecker factors need nn.Linear or nn.Conv2d")
-
-
 def kronecker_factors(
     model: nn.Module,
     layer: nn.Module | str,
@@ -209,7 +177,7 @@ def kronecker_factors(
         :class:`KroneckerFactors`. The labels are not used: A_x = diag(p) − ppᵀ does not depend on them.
     """
     name, mod = find_layer(model, layer)
-    kind = _check_kind(name, mod)
+    kind = layer_kind(name, mod)
     sum_M = sum_xx = sum_x = None
     count = 0
     positions = 1
@@ -218,7 +186,7 @@ def kronecker_factors(
                                                  progress=progress)):
         if i == 0:
             bad = batch.not_piecewise_linear
-        X = _layer_inputs(name, mod, batch.inputs[name]).to(dtype)
+        X = layer_input_matrix(name, mod, batch.inputs[name]).to(dtype)
         Nr = batch.roots[name].to(dtype)  # (B, c, m) or (B, c, m, P1, P2)
         if kind == "linear":
             M_b = torch.einsum("bja,bjc->ac", Nr, Nr)
@@ -272,7 +240,7 @@ def input_autocorrelation(
     layer E[X Xᵀ] of the unfolded inputs, Eq. (38)), from forward passes only (no backward pass).
     Arguments as for :func:`kronecker_factors`."""
     name, mod = find_layer(model, layer)
-    _check_kind(name, mod)
+    layer_kind(name, mod)
     batches = Batches.for_model(model, data, batch_size)
     total: Tensor | None = None
     count = 0
@@ -285,7 +253,7 @@ def input_autocorrelation(
                 model(x)
                 if len(seen) != 1:
                     raise ValueError(f"layer {name!r} ran {len(seen)} times in one forward pass (expected once)")
-                X = _layer_inputs(name, mod, seen[0]).to(dtype)
+                X = layer_input_matrix(name, mod, seen[0]).to(dtype)
                 xx = X.T @ X if X.ndim == 2 else torch.einsum("bip,bjp->ij", X, X)
                 total = xx if total is None else total + xx
                 count += int(x.shape[0])
