@@ -511,3 +511,58 @@ def test_site_in_headless_chromium(tiny_site, tmp_path):
     finally:
         browser.close()
     assert SHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and SHOT.stat().st_size > 20_000
+
+
+def test_other_outputs_show_and_count_their_claims(tmp_path):
+    """A paper's other output (claims tied to no figure, e.g. a theorem's Monte Carlo) counts its verdicts
+    and is rendered under "claims tied to no single figure", without counting as a figure or table."""
+    nb = tmp_path / "nbs" / "theory.ipynb"
+    nb.parent.mkdir()
+    _notebook(nb)
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(textwrap.dedent(f"""
+        schema_version: 1
+        profiles: [smoke, default, paper]
+        papers:
+          - key: linear_networks
+            title: Linear networks
+            paper_file: linear.txt
+            inventory: 003.md
+            items:
+              - id: linear_networks/fig01
+                kind: figure
+                number: 1
+                title: spectrum
+                section: "§3"
+                notebook: null
+                parameters: {{}}
+                outputs: [figures/linear_networks/fig01.json]
+                status: planned
+                datasets: [MNIST]
+                needs: []
+                claims: [{{id: S1, statement: a}}]
+            other_claims: [{{id: S9, statement: a theorem}}, {{id: S10, statement: another}}]
+            other_outputs:
+              - id: linear_networks/theory
+                title: Monte Carlo of the theorem
+                section: App H
+                notebook: {nb}
+                outputs: [figures/linear_networks/theory.png, figures/linear_networks/theory.json]
+                status: reproduced
+                claims: [S9]
+        """))
+    figures = tmp_path / "figures"
+    _figure(figures, "linear_networks/theory", [Claim("S9", "a theorem", None, 0.99, "agree", "rule: >= 0.9"),
+                                                Claim("E1", "a lemma", 0, 0.4, "paper_erratum", "false as printed")],
+            [{"name": "synthetic"}])
+    papers = load_catalog(catalog)
+    (view,) = site.collect(papers, figures)
+    assert view.item_counts() == {"reproduced": 0, "partial": 0, "planned": 1}
+    assert view.verdict_counts() == {"agree": 1, "disagree": 0, "paper_erratum": 1, "not_checkable": 0}
+    assert view.claims_catalogued() == 3 and view.claims_pending() == 1
+    site_dir = tmp_path / "site"
+    site.build_site(papers, profile="default", figures_dir=figures, site_dir=site_dir, summary_png=False)
+    page = (site_dir / "linear_networks.html").read_text()
+    assert 'id="other-claims"' in page and 'id="theory"' in page and "Monte Carlo of the theorem" in page
+    assert 'href="linear_networks.html#theory-s9"' in page and 'id="theory-s9"' in page
+    assert broken_links(site_dir) == []

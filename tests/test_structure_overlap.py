@@ -136,3 +136,15 @@ def test_squared_correspondence_columns_sum_to_one() -> None:
         correspondence_matrix(Hv, U, m, n, "input")
     with pytest.raises(ValueError, match="factor must be"):
         correspondence_matrix(Hv, V, m, n, "x")  # type: ignore[arg-type]
+
+
+def test_gaussian_singular_ratio_limits_and_values():
+    from hessian_spectra.structure.overlap import gaussian_singular_ratio
+    # a single row or column is rank one: the ratio is exactly 1
+    assert gaussian_singular_ratio(1, 7, samples=5) == pytest.approx(1.0)
+    # the inventory's Monte Carlo values (000 §F Fig 6), to the sampling error of 400 draws
+    assert gaussian_singular_ratio(6, 75, samples=400) == pytest.approx(0.494, abs=0.01)
+    assert gaussian_singular_ratio(120, 400, samples=50) == pytest.approx(0.140, abs=0.005)
+    assert gaussian_singular_ratio(6, 75, samples=50, seed=3) == gaussian_singular_ratio(6, 75, samples=50, seed=3)
+    with pytest.raises(ValueError, match="samples"):
+        gaussian_singular_ratio(3, 3, samples=0)

@@ -29,7 +29,7 @@ from ..utils import repo_root
 __all__ = [
     "CatalogError", "Claim", "Item", "Paper", "Run", "PAPER_KEYS", "KINDS", "STATUSES", "NEEDS",
     "EXPECTED_COUNTS", "default_catalog_path", "load_catalog", "iter_items", "runs", "expected_counts",
-    "caption_numbers", "missing_notebooks",
+    "caption_numbers", "missing_notebooks", "iter_outputs", "OTHER_KIND",
 ]
 
 SCHEMA_VERSION = 1
@@ -41,6 +41,9 @@ KINDS: tuple[str, ...] = ("figure", "table")
 STATUSES: tuple[str, ...] = ("reproduced", "partial", "planned")
 #: Library parts an item may need.
 NEEDS: tuple[str, ...] = ("engine", "rmt", "structure", "pacbayes", "training", "linear_nets")
+#: The kind of an entry of a paper's ``other_outputs``: a notebook output that is no figure or table of
+#: the paper (e.g. the Monte Carlo checks of a theorem), recording verdicts on ``other_claims``.
+OTHER_KIND = "other"
 
 #: (figures, tables) per paper, counted from the captions of the paper texts in ../shared/papers/
 #: ("Figure N:" / "Table N:", each number once; see :func:`caption_numbers`). 91 figures, 14 tables.
@@ -53,11 +56,13 @@ EXPECTED_COUNTS: dict[str, tuple[int, int]] = {
 }
 
 _PREFIX = {"figure": "fig", "table": "tab"}
-_PAPER_FIELDS = {"key", "title", "paper_file", "inventory", "conventions", "items", "other_claims"}
+_PAPER_FIELDS = {"key", "title", "paper_file", "inventory", "conventions", "items", "other_claims", "other_outputs"}
 _ITEM_FIELDS = {"id", "kind", "number", "title", "section", "notebook", "parameters", "outputs", "status",
                 "datasets", "needs", "note", "claims"}
 _ITEM_REQUIRED = _ITEM_FIELDS - {"note"}
 _CLAIM_FIELDS = {"id", "where", "statement", "paper_value", "check", "scale"}
+_OTHER_FIELDS = {"id", "title", "section", "notebook", "parameters", "outputs", "status", "claims", "note"}
+_OTHER_REQUIRED = _OTHER_FIELDS - {"note", "parameters"}
 #: Injected by the runner into every notebook; an item's ``parameters`` must not set them.
 _RESERVED_PARAMETERS = {"profile", "figures_dir"}
 
@@ -105,7 +110,10 @@ class Item:
 
 @dataclass(frozen=True)
 class Paper:
-    """One paper: its items in paper order and the claims tied to no single item."""
+    """One paper: its items in paper order, the claims tied to no single item, and the notebook outputs
+    that check some of those (``other_outputs``: :class:`Item` of kind :data:`OTHER_KIND`, number 0,
+    whose ``claims`` are the ``other_claims`` they record; they are no figure or table of the paper and
+    count as neither)."""
 
     key: str
     title: str
@@ -114,6 +122,7 @@ class Paper:
     items: list[Item]
     other_claims: list[Claim] = field(default_factory=list)
     conventions: str | None = None
+    other_outputs: list[Item] = field(default_factory=list)
 
     def numbers(self, kind: str) -> set[int]:
         """The figure (``kind="figure"``) or table numbers catalogued for this paper."""
@@ -250,6 +259,41 @@ def _item(raw: Any, key: str, root: Path, index: int) -> Item:
                 needs=needs, claims=_claims(raw["claims"], where), note=_opt_str(raw.get("note"), where, "note"))
 
 
+def _other_output(raw: Any, key: str, root: Path, index: int, claims: list[Claim]) -> Item:
+    """One entry of a paper's ``other_outputs``: an output checking some of its ``other_claims``."""
+    where = f"paper {key!r}, other_outputs #{index + 1}"
+    if not isinstance(raw, dict):
+        raise _fail(where, "an entry must be a mapping")
+    if isinstance(raw.get("id"), str):
+        where = f"other output {raw['id']!r}"
+    unknown = set(raw) - _OTHER_FIELDS
+    if unknown:
+        raise _fail(where, f"unknown field(s) {sorted(unknown)}; known: {sorted(_OTHER_FIELDS)}")
+    missing = _OTHER_REQUIRED - set(raw)
+    if missing:
+        raise _fail(where, f"missing field(s) {sorted(missing)}")
+    out_id = _req_str(raw["id"], where, "id")
+    if not re.fullmatch(rf"{re.escape(key)}/[a-z][a-z0-9_]*", out_id) or re.fullmatch(r".*/(fig|tab)\d+", out_id):
+        raise _fail(where, f"id must be {key}/<name> (lower case, not figNN/tabNN), got {out_id!r}")
+    ids = [c.id for c in claims]
+    wanted = _str_list(raw["claims"], where, "claims")
+    unknown_claims = [c for c in wanted if c not in ids]
+    if unknown_claims:
+        raise _fail(where, f"claims {unknown_claims} are not among the paper's other_claims")
+    fields = {"id": out_id, "kind": "table", "number": 1, "title": raw["title"], "section": raw["section"],
+              "notebook": raw["notebook"], "parameters": raw.get("parameters", {}), "outputs": raw["outputs"],
+              "status": raw["status"], "datasets": [], "needs": [], "claims": None, "note": raw.get("note")}
+    # validated as an item (notebook, outputs, status), without the figure/table id rule
+    try:
+        item = _item({**fields, "id": f"{key}/tab01"}, key, root, index)
+    except CatalogError as exc:
+        raise _fail(where, str(exc).split(": ", 2)[-1]) from None
+    by_id = {c.id: c for c in claims}
+    return Item(paper=key, id=out_id, kind=OTHER_KIND, number=0, title=item.title, section=item.section,
+                notebook=item.notebook, parameters=item.parameters, outputs=item.outputs, status=item.status,
+                datasets=[], needs=[], claims=[by_id[c] for c in wanted], note=item.note)
+
+
 def load_catalog(path: Path | str | None = None) -> list[Paper]:
     """Load and validate ``catalog.yaml``; return its papers in file order.
 
@@ -299,11 +343,21 @@ def load_catalog(path: Path | str | None = None) -> list[Paper]:
             if item.id in seen_ids:
                 raise _fail(f"item {item.id!r}", "duplicate id")
             seen_ids.add(item.id)
+        other_claims = _claims(raw.get("other_claims"), f"{where}, other_claims")
+        raw_others = raw.get("other_outputs") or []
+        if not isinstance(raw_others, list):
+            raise _fail(where, "'other_outputs' must be a list")
+        others = [_other_output(r, key, root, k, other_claims) for k, r in enumerate(raw_others)]
+        for other in others:
+            if other.id in seen_ids:
+                raise _fail(f"other output {other.id!r}", "duplicate id")
+            seen_ids.add(other.id)
         papers.append(Paper(key=key, title=_req_str(raw.get("title"), where, "title"),
                             paper_file=_req_str(raw.get("paper_file"), where, "paper_file"),
                             inventory=_req_str(raw.get("inventory"), where, "inventory"), items=items,
-                            other_claims=_claims(raw.get("other_claims"), f"{where}, other_claims"),
-                            conventions=_opt_str(raw.get("conventions"), where, "conventions")))
+                            other_claims=other_claims,
+                            conventions=_opt_str(raw.get("conventions"), where, "conventions"),
+                            other_outputs=others))
     return papers
 
 
@@ -317,8 +371,16 @@ def iter_items(papers: Iterable[Paper]) -> Iterator[Item]:
         yield from paper.items
 
 
+def iter_outputs(papers: Iterable[Paper]) -> Iterator[Item]:
+    """Every item and every other output (:attr:`Paper.other_outputs`) of every paper: what notebooks make."""
+    for paper in papers:
+        yield from paper.items
+        yield from paper.other_outputs
+
+
 def runs(papers: Iterable[Paper], only: str | None = None, include_planned: bool = False) -> list[Run]:
-    """Group the items that have a notebook into runs, one per distinct (notebook, parameters).
+    """Group the items (and other outputs) that have a notebook into runs, one per distinct (notebook,
+    parameters).
 
     Items still ``planned`` are left out unless ``include_planned`` (their notebook may not exist yet).
 
@@ -327,7 +389,7 @@ def runs(papers: Iterable[Paper], only: str | None = None, include_planned: bool
     id matches (``linear_networks/fig0[34]``), and is dropped if none does. Runs keep catalog order.
     """
     groups: dict[tuple[str, str], Run] = {}
-    for item in iter_items(papers):
+    for item in iter_outputs(papers):
         if item.notebook is None or (item.status == "planned" and not include_planned):
             continue
         key = (item.notebook, json.dumps(item.parameters, sort_keys=True, default=str))
@@ -356,7 +418,7 @@ def expected_counts() -> dict[str, tuple[int, int]]:
 def missing_notebooks(papers: Iterable[Paper], root: Path | None = None) -> list[str]:
     """Notebooks the catalog names that do not exist yet (relative to the repository root)."""
     root = root if root is not None else default_catalog_path().parent
-    names = {i.notebook for i in iter_items(papers) if i.notebook is not None}
+    names = {i.notebook for i in iter_outputs(papers) if i.notebook is not None}
     return sorted(n for n in names if not (root / n).is_file())
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import atomic_path, atomic_write_text
-from .catalog import Item, Paper
+from .catalog import OTHER_KIND, Item, Paper
 from .claims import VERDICTS
 
 __all__ = ["NotebookState", "FigureView", "ItemView", "PaperView", "collect", "format_value",
@@ -272,6 +272,8 @@ class ItemView:
 
     @property
     def label(self) -> str:
+        if self.item.kind == OTHER_KIND:
+            return "Claims tied to no figure"
         return f"{'Figure' if self.item.kind == 'figure' else 'Table'} {self.item.number}"
 
     def verdicts(self) -> Counter[str]:
@@ -283,10 +285,13 @@ class ItemView:
 
 @dataclass
 class PaperView:
-    """One paper's items and its counts."""
+    """One paper's items and its counts; ``others`` are its other outputs (checks of claims tied to no
+    figure, :attr:`~hessian_spectra.pipeline.catalog.Paper.other_outputs`): their verdicts count, they do
+    not count as items."""
 
     paper: Paper
     items: list[ItemView]
+    others: list[ItemView] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -301,7 +306,7 @@ class PaperView:
 
     def verdict_counts(self) -> dict[str, int]:
         total: Counter[str] = Counter()
-        for view in self.items:
+        for view in self.items + self.others:
             total.update(view.verdicts())
         return {v: total.get(v, 0) for v in VERDICTS}
 
@@ -350,8 +355,10 @@ def collect(papers: Iterable[Paper], figures_dir: Path,
     """Each paper with its items, their figure records under ``figures_dir`` and their notebooks'
     states (keyed by item id); papers with figures first, catalog order otherwise."""
     notebooks = notebooks or {}
-    views = [PaperView(p, [ItemView(i, _figure_views(i, Path(figures_dir)), notebooks.get(i.id, NotebookState()))
-                           for i in p.items]) for p in papers]
+    def view(i: Item) -> ItemView:
+        return ItemView(i, _figure_views(i, Path(figures_dir)), notebooks.get(i.id, NotebookState()))
+
+    views = [PaperView(p, [view(i) for i in p.items], [view(i) for i in p.other_outputs]) for p in papers]
     return sorted(views, key=lambda v: not v.made())
 
 
@@ -496,7 +503,7 @@ class _ClaimRef:
 def _claim_refs(papers: Iterable[PaperView]) -> list[_ClaimRef]:
     refs = []
     for p in papers:
-        for view in p.items:
+        for view in p.items + p.others:
             for fig in view.figures:
                 for claim, anchor in zip(fig.claims, fig.claim_anchors()):
                     refs.append(_ClaimRef(p, view, fig, claim, anchor))
@@ -713,6 +720,7 @@ def _paper_page(paper: PaperView, papers: Sequence[PaperView], site_dir: Path) -
         body.append(f'<h2 id="other-claims">Claims tied to no single figure ({len(p.other_claims)}, catalogued)</h2>'
                     '<ul class="compact">' + "".join(f"<li><b>{e(c.id)}</b> {e(_clip(c.statement, 160))}</li>"
                                                     for c in p.other_claims) + "</ul>")
+        body += [_item_html(v, site_dir) for v in paper.others]
     return _page(f"{p.key}: {p.title}", "\n".join(body), _nav(papers, paper.page))
 
 
