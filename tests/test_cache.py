@@ -87,3 +87,20 @@ def test_training_checkpoints_are_keyed_by_the_training_code(monkeypatch, tmp_pa
     monkeypatch.setattr(training, "code_version", lambda *m: "0" * 12)
     second, h2, _ = training.run_directory(cfg, device="cpu", checkpoint_dir=tmp_path)
     assert h1 != h2 and first != second
+
+
+def test_cached_follows_the_cache_folder_at_call_time(tmp_path, monkeypatch):
+    """A function wrapped at import time writes to the folder $HESSIAN_SPECTRA_CACHE names when it runs."""
+    from hessian_spectra.pipeline.cache import cached
+
+    calls = []
+
+    def square(x):
+        calls.append(x)
+        return x * x
+
+    monkeypatch.setenv("HESSIAN_SPECTRA_CACHE", str(tmp_path / "first"))
+    f = cached(square)
+    monkeypatch.setenv("HESSIAN_SPECTRA_CACHE", str(tmp_path / "second"))
+    assert f(3) == 9 and f(3) == 9 and calls == [3]
+    assert (tmp_path / "second").is_dir() and not (tmp_path / "first").exists()

@@ -116,9 +116,18 @@ def cached(func: F, depends_on: Sequence[str] = CORE_MODULES) -> F:
     ``depends_on`` (plus ``func``'s module): results live in ``<cache_dir>/code-<version>/``.
 
     Folders of older versions stay on disk until deleted (``data/cache`` can be removed at any time).
+    The folder is resolved when the function is called, not when ``cached`` is applied.
     """
-    version = code_version(func.__module__, *depends_on)
-    return memory(cache_dir() / f"code-{version}").cache(func)  # type: ignore[return-value]
+    deps = tuple(depends_on)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # resolved at each call, so that a module-level ``cached(f)`` follows $HESSIAN_SPECTRA_CACHE as
+        # it is when the function runs (tests and notebooks point it at their own folders after import)
+        version = code_version(func.__module__, *deps)
+        return memory(cache_dir() / f"code-{version}").cache(func)(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _canonical(obj: Any) -> Any:
