@@ -133,3 +133,13 @@ def test_rank_one_rules():
     assert cl.s23_rank_one_layers({"a": [0.45] * 10, "b": [0.8] * 10}, base).verdict == "disagree"
     assert cl.s11_rank_one_trajectory({0: 6.0, 1: 8.0}).verdict == "agree"
     assert cl.s11_rank_one_trajectory({0: 4.0, 1: 8.0}, claim_id="S85").id == "S85"
+
+
+def test_scheme_rules():
+    ks = np.arange(1, 41)
+    peak = {"argmax_k": 16, "window": [13.6, 18.4], "passes": True, "covers_window": True}
+    assert cl.s76_peaks_across_schemes({"conv2": peak}, "").verdict == "agree"
+    assert cl.s76_peaks_across_schemes({"conv2": peak, "fc1": {**peak, "passes": False}}, "").verdict == "disagree"
+    assert cl.s76_peaks_across_schemes({"fc1": {**peak, "covers_window": False}}, "").verdict == "not_checkable"
+    assert cl.s77_fc3_no_linear_growth(np.full(10, 0.4)).verdict == "agree"
+    assert cl.s77_fc3_no_linear_growth(ks / 40).verdict == "disagree"

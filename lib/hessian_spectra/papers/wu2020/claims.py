@@ -757,13 +757,266 @@ def s138_random_labels_lower(true_cells: Sequence[float], random_cells: Sequence
                  "agree" if r < t else "disagree", "rule: random-label mean < true-label mean")
 
 
+def s76_peaks_across_schemes(tests: dict[str, dict], scale_note: str) -> Claim:
+    """S76 (Fig 9): across models of three training schemes "the position of the peak roughly agrees with
+    the output dimension m": the peak test (:func:`peak_test` results per layer) for conv1, conv2, fc1, fc2.
+    A layer whose curve does not reach 1.15 m makes the claim not checkable."""
+    parts = ", ".join(f"{l}: argmax k = {t['argmax_k']} (window {t['window'][0]:.0f}-{t['window'][1]:.0f}, "
+                      f"{'pass' if t['passes'] else 'fail'})" for l, t in tests.items())
+    if not all(t["covers_window"] for t in tests.values()):
+        return Claim("S76", "the position of the peak roughly agrees with the output dimension m (three training "
+                     "schemes)", None, parts, "not_checkable", f"a curve stops before 1.15 m; {scale_note}")
+    ok = all(t["passes"] for t in tests.values())
+    return Claim("S76", "the position of the peak roughly agrees with the output dimension m (three training schemes)",
+                 None, parts, "agree" if ok else "disagree", f"peak test on every layer; {scale_note}")
+
+
+def s77_fc3_no_linear_growth(mean_overlap_fc3: Sequence[float]) -> Claim:
+    """S77 (Fig 9): for fc3 "we are not observing a linear growth starting from 0": the mean overlap at
+    k = 1 is at least half its maximum over k <= 10 (inventory †)."""
+    v = np.asarray(mean_overlap_fc3, float)[:10]
+    return Claim("S77", "for fc3 ... we are not observing a linear growth starting from 0", None,
+                 f"overlap at k = 1: {v[0]:.3f}; max over k <= 10: {v.max():.3f}",
+                 "agree" if v[0] >= 0.5 * v.max() else "disagree", "rule: overlap(k=1) >= 0.5 x max over k <= 10")
+
+
 __all__ += ["peak_test", "s1_overlap_peaks_at_m", "s2_high_overlap", "s3_rank_one", "s6_kronecker_one_hot",
             "mean_first_input_correlation", "diagonal_score", "s7_top_m_follow_v1", "s8_diagonal", "largest_gap",
             "s12_top_eigenvalues_scale", "s13_eigengap_true_labels", "s14_no_gap_random_labels",
             "s23_rank_one_layers", "s83_follow_v1_all_layers", "s84_fc2_less_diagonal", "s11_rank_one_trajectory",
             "s86_c_outliers_trajectory", "table_row_default", "table_row_paper", "s60_weyl", "s61_mean_dominates",
             "s9_dot_summary", "s10_ratio_summary", "table10_column", "s137_last_layer_exact",
-            "s138_random_labels_lower"]
+            "s138_random_labels_lower", "s76_peaks_across_schemes", "s77_fc3_no_linear_growth"]
 
 
 # --- batch norm: Figs 27-29, Table 8 (notebook batch_norm) ---
+# Inputs are the numbers of hessian_spectra.papers.wu2020.batch_norm (input statistics, exact/Kronecker
+# eigenpairs, overlap curves) of the BN networks and their non-BN twins. Every rule takes ``profile``:
+# at ``smoke`` (3 epochs on 300 images) the checks, stated for trained networks, are not checkable.
+
+__all__ += [
+    "claim_s24_bn_weakens_structure", "claim_s106_f200_bn", "claim_s107_f600_2_bn", "claim_s108_f600_4_bn",
+    "claim_s109_lenet5_bn", "claim_s110_first_layer_only", "claim_s111_conv1_ratio", "claim_s112_bn_spectrum",
+    "claim_s113_few_correspond", "claim_s114_correspondence_worse", "claim_s115_peak_only_conv1",
+    "claim_s116_fc2_approximation",
+]
+
+_BN_SMOKE = ("smoke scale (a few epochs on a few hundred images): the check is stated for trained networks "
+             "and is meaningful from the default profile on.")
+
+
+def _bn_scale(profile: str) -> str:
+    return ("" if profile == "paper" else
+            f" Checked at profile '{profile}' on the CPU zoo (stand-ins: reduced data and epochs, 2 seeds).")
+
+
+def _bn_smoke(cid: str, statement: str, paper_value, ours, profile: str) -> Claim | None:
+    if profile == "smoke":
+        return Claim(cid, statement, paper_value, ours, "not_checkable", _BN_SMOKE)
+    return None
+
+
+def _table8_row(cid: str, network: str, paper: dict, dots: Sequence[float] | None,
+                ratios: Sequence[float] | None, profile: str, reason: str = "") -> Claim:
+    """Table 8 row rule (inventory S106-S109): default: mean (v₁ᵀÊ[x])² < 0.3 and mean λ₁/λ₂ < 2 over
+    the row's layers (all but the first) and seeds; paper: both means within the paper's [min, max]."""
+    statement = f"Table 8, {network}: (v₁ᵀÊ[x])² mean/min/max; λ₁/λ₂ mean/min/max"
+    pv = (f"{paper['dot'][0]:.3f}/{paper['dot'][1]:.3f}/{paper['dot'][2]:.3f}; "
+          f"{paper['ratio'][0]:.2f}/{paper['ratio'][1]:.2f}/{paper['ratio'][2]:.2f}")
+    if not dots or not ratios:
+        return Claim(cid, statement, pv, None, "not_checkable", reason or "the row was not computed at this profile.")
+    d, r = np.asarray(dots, dtype=float), np.asarray(ratios, dtype=float)
+    ours = {"dot": [float(d.mean()), float(d.min()), float(d.max())],
+            "ratio": [float(r.mean()), float(r.min()), float(r.max())], "values": len(d)}
+    smoke = _bn_smoke(cid, statement, pv, ours, profile)
+    if smoke:
+        return smoke
+    if profile == "paper":
+        ok = paper["dot"][1] <= d.mean() <= paper["dot"][2] and paper["ratio"][1] <= r.mean() <= paper["ratio"][2]
+        rule = "Rule (paper): mean (v₁ᵀÊ[x])² and mean λ₁/λ₂ within the paper's [min, max]."
+    else:
+        ok = d.mean() < 0.3 and r.mean() < 2
+        rule = "Rule (default): mean (v₁ᵀÊ[x])² < 0.3 and mean λ₁/λ₂ < 2."
+    return Claim(cid, statement, pv, ours, "agree" if ok else "disagree",
+                 f"{rule} Ours: dot mean {d.mean():.3f} (min {d.min():.3f}, max {d.max():.3f}), ratio mean "
+                 f"{r.mean():.2f} (min {r.min():.2f}, max {r.max():.2f}) over {len(d)} layer·seed values."
+                 + (f" {reason}" if reason else "") + _bn_scale(profile))
+
+
+def claim_s106_f200_bn(dots, ratios, profile: str, reason: str = "") -> Claim:
+    """S106: Table 8, MNIST F-200^2-BN (fc2, fc3 over the seeds): 0.062/0.001/0.260; 1.16/1.04/1.30."""
+    return _table8_row("S106", "MNIST F-200^2-BN", {"dot": (0.062, 0.001, 0.260), "ratio": (1.16, 1.04, 1.30)},
+                       dots, ratios, profile, reason)
+
+
+def claim_s107_f600_2_bn(dots, ratios, profile: str, reason: str = "") -> Claim:
+    """S107: Table 8, MNIST F-600^2-BN: 0.026/0.000/0.063; 1.13/1.02/1.26."""
+    return _table8_row("S107", "MNIST F-600^2-BN", {"dot": (0.026, 0.000, 0.063), "ratio": (1.13, 1.02, 1.26)},
+                       dots, ratios, profile, reason)
+
+
+def claim_s108_f600_4_bn(dots, ratios, profile: str, reason: str = "") -> Claim:
+    """S108: Table 8, MNIST F-600^4-BN: 0.027/0.000/0.146; 1.11/1.03/1.19."""
+    return _table8_row("S108", "MNIST F-600^4-BN", {"dot": (0.027, 0.000, 0.146), "ratio": (1.11, 1.03, 1.19)},
+                       dots, ratios, profile, reason)
+
+
+def claim_s109_lenet5_bn(dots, ratios, profile: str, reason: str = "") -> Claim:
+    """S109: Table 8, CIFAR10 LeNet5-BN (fc1, fc2, fc3 over the seeds): 0.210/0.001/0.803; 1.54/1.20/1.89."""
+    return _table8_row("S109", "CIFAR10 LeNet5-BN", {"dot": (0.210, 0.001, 0.803), "ratio": (1.54, 1.20, 1.89)},
+                       dots, ratios, profile, reason)
+
+
+def claim_s110_first_layer_only(first_layer_max_diff: float, later: Sequence[dict], profile: str) -> Claim:
+    """S110 (F.4): "the high inner product and large spectral ratio both do not hold here, except for the first
+    layer where there is no normalization applied". Inventory check: the first-layer input statistics of the
+    BN nets equal those of the non-BN nets (same data; ours: largest relative difference ≤ 1e-9) while all
+    later layers fail. "Both do not hold" read as: every later layer has (v₁ᵀÊ[x])² < 0.97 and λ₁/λ₂ < 2
+    (the thresholds of the inventory's default Table 6 check, S41-S59: dot ≥ 0.97 and ratio ≥ 2 = holds).
+    ``later``: dicts with network, layer, seed, mean_alignment, spectral_ratio."""
+    statement = ('"the high inner product and large spectral ratio both do not hold here, except for the first '
+                 'layer where there is no normalization applied"')
+    holding = [f"{r['network']} {r['layer']} seed {r['seed']} ({r['mean_alignment']:.3f}, {r['spectral_ratio']:.2f})"
+               for r in later if not (r["mean_alignment"] < 0.97 and r["spectral_ratio"] < 2)]
+    ours = {"first-layer max relative difference BN vs non-BN": float(first_layer_max_diff),
+            "later layers": len(later), "later layers where a Table 6 property still holds": holding}
+    smoke = _bn_smoke("S110", statement, None, ours, profile)
+    if smoke:
+        return smoke
+    same = first_layer_max_diff <= 1e-9
+    ok = same and not holding
+    return Claim("S110", statement, None, ours, "agree" if ok else "disagree",
+                 "Rule: first-layer statistics of BN and non-BN nets equal (relative difference ≤ 1e-9; ours "
+                 f"{first_layer_max_diff:.1e}) and every later layer has (v₁ᵀÊ[x])² < 0.97 and λ₁/λ₂ < 2 "
+                 f"({len(later) - len(holding)} of {len(later)} do"
+                 + (f"; not: {', '.join(holding)}" if holding else "") + ")." + _bn_scale(profile))
+
+
+def claim_s111_conv1_ratio(ratios: Sequence[float], profile: str) -> Claim:
+    """S111 (F.4): "channel-wise normalization … for conv1 in LeNet5 so that the spectral ratio is also small".
+    Inventory check: conv1 input λ₁/λ₂ < 2† on CIFAR-10 with per-channel standardisation (every seed; the
+    input is the same data for every seed, so one value)."""
+    statement = '"channel-wise normalization (zero-mean for each channel but not zero-mean for x) for conv1 in LeNet5 so that the spectral ratio is also small"'
+    r = [float(v) for v in ratios]
+    smoke = _bn_smoke("S111", statement, None, {"conv1 λ₁/λ₂": r}, profile)
+    if smoke:
+        return smoke
+    ok = max(r) < 2
+    return Claim("S111", statement, None, {"conv1 λ₁/λ₂": r}, "agree" if ok else "disagree",
+                 f"Rule: λ₁/λ₂ of E[XXᵀ] (unfolded 5×5×3 patches) of conv1's input < 2† (ours max {max(r):.2f})."
+                 + _bn_scale(profile))
+
+
+def claim_s112_bn_spectrum(ratios_12: Sequence[float], ratios_1_10: Sequence[float], profile: str) -> Claim:
+    """S112 (Fig 27a): "E[xxᵀ] is no longer close to rank 1 … still has a few large eigenvalues". Inventory
+    check: λ₁/λ₂ < 2 and λ₁/λ₁₀ > 3† for fc1-fc3 inputs of LeNet5-BN (every layer and seed given)."""
+    statement = '"E[xxᵀ] is no longer close to rank 1 … still has a few large eigenvalues" (fc1-fc3:LeNet5-BN)'
+    a, b = [float(v) for v in ratios_12], [float(v) for v in ratios_1_10]
+    ours = {"λ1/λ2": a, "λ1/λ10": b}
+    smoke = _bn_smoke("S112", statement, None, ours, profile)
+    if smoke:
+        return smoke
+    ok = max(a) < 2 and min(b) > 3
+    return Claim("S112", statement, None, ours, "agree" if ok else "disagree",
+                 f"Rule: every λ₁/λ₂ < 2 (ours max {max(a):.2f}) and every λ₁/λ₁₀ > 3† (ours min {min(b):.2f})."
+                 + _bn_scale(profile))
+
+
+def claim_s113_few_correspond(count_bn: int, columns: int, count_no_bn: int | None, profile: str) -> Claim:
+    """S113 (Fig 27b): "only very few eigenvectors of the layer-wise Hessian will have high correspondance with
+    the top eigenvector of E[xxᵀ]". Inventory check: the number of j ≤ 120 with squared Corr(v₁, h_j) > 0.5 is
+    < 20† for fc1:LeNet5-BN (vs ≈ 120 without BN: reported, not tested). Needs the top 120 eigenvectors."""
+    statement = '"only very few eigenvectors of the layer-wise Hessian will have high correspondance with the top eigenvector of E[xxᵀ]"'
+    ours = {"count (BN)": int(count_bn), "columns": int(columns),
+            "count (no BN)": None if count_no_bn is None else int(count_no_bn)}
+    smoke = _bn_smoke("S113", statement, None, ours, profile)
+    if smoke:
+        return smoke
+    if columns < 120:
+        return Claim("S113", statement, None, ours, "not_checkable",
+                     f"only {columns} eigenvectors of fc1 were computed; the rule counts j ≤ 120.")
+    return Claim("S113", statement, None, ours, "agree" if count_bn < 20 else "disagree",
+                 f"Rule: #{{j ≤ 120 : Corr(v₁, h_j)² > 0.5}} < 20† for fc1:LeNet5-BN (ours {count_bn}"
+                 + (f"; the non-BN LeNet5: {count_no_bn}" if count_no_bn is not None else "") + ")."
+                 + _bn_scale(profile))
+
+
+def claim_s114_correspondence_worse(distance_bn: float, distance_no_bn: float, profile: str) -> Claim:
+    """S114 (Fig 27b/c): "the Kronecker factorization still gives a reasonable approximation … although worse
+    than the cases without BN". Inventory check: the Frobenius distance between the 20×20 crops of the true and
+    approximate correspondence matrices (with E[xxᵀ], fc1) is larger for LeNet5-BN than for LeNet5."""
+    statement = ('"the Kronecker factorization still gives a reasonable approximation for the eigenvector '
+                 'correspondance matrix with E[xxᵀ], although worse than the cases without BN"')
+    ours = {"distance (LeNet5-BN)": float(distance_bn), "distance (LeNet5)": float(distance_no_bn)}
+    smoke = _bn_smoke("S114", statement, None, ours, profile)
+    if smoke:
+        return smoke
+    return Claim("S114", statement, None, ours, "agree" if distance_bn > distance_no_bn else "disagree",
+                 f"Rule: ‖C_true − C_approx‖_F of the 20×20 crops larger with BN (ours {distance_bn:.3f}) than "
+                 f"without (ours {distance_no_bn:.3f})." + _bn_scale(profile))
+
+
+def claim_s115_peak_only_conv1(peaks: dict, profile: str) -> Claim:
+    """S115 (Fig 28): "disappearance of peak in top eigenspace overlap … The peak still exists in conv1".
+    Inventory check: conv1 passes the peak test, conv2/fc1/fc2 fail it. ``peaks``: layer → the dict of
+    :func:`hessian_spectra.papers.wu2020.batch_norm.peak_test` (``passes`` None when the curve stops
+    before 1.15 m: not checkable)."""
+    statement = '"disappearance of peak in top eigenspace overlap of different models … The peak still exists in conv1"'
+    ours = {layer: {"argmax_k": p["argmax_k"], "peak": p["peak"], "m": p["m"], "passes": p["passes"]}
+            for layer, p in peaks.items()}
+    smoke = _bn_smoke("S115", statement, None, ours, profile)
+    if smoke:
+        return smoke
+    needed = ["conv1", "conv2", "fc1", "fc2"]
+    missing = [layer for layer in needed if layer not in peaks or peaks[layer]["passes"] is None]
+    if missing:
+        return Claim("S115", statement, None, ours, "not_checkable",
+                     f"the overlap curve of {', '.join(missing)} was not computed up to 1.15 m.")
+    wrong = [layer for layer in needed if peaks[layer]["passes"] != (layer == "conv1")]
+    return Claim("S115", statement, None, ours, "disagree" if wrong else "agree",
+                 "Rule: peak test (argmax_k in [0.85 m, 1.15 m]† and peak > 10†× k/(mn)) passed by conv1 and failed "
+                 "by conv2, fc1, fc2" + (f"; not as stated: {', '.join(wrong)}" if wrong else "") + "."
+                 + _bn_scale(profile))
+
+
+def claim_s116_fc2_approximation(overlap_bn: float, overlap_no_bn: float, k: int, m: int, n: int,
+                                 profile: str) -> Claim:
+    """S116 (Fig 29): the approximation is "worse than the case without BN … the overlap of top eigenspace is
+    still highly nontrivial". Inventory check: Overlap(exact, approx) at k = 10 for fc2:LeNet5-BN below the
+    LeNet5 value and ≥ 10× k/(mn)."""
+    statement = ('approximation "worse than the case without BN … the overlap of top eigenspace is still highly '
+                 'nontrivial" (fc2:LeNet5-BN)')
+    base = k / (m * n)
+    ours = {"k": int(k), "overlap (LeNet5-BN)": float(overlap_bn), "overlap (LeNet5)": float(overlap_no_bn),
+            "k/(mn)": base}
+    smoke = _bn_smoke("S116", statement, None, ours, profile)
+    if smoke:
+        return smoke
+    ok = overlap_bn < overlap_no_bn and overlap_bn >= 10 * base
+    return Claim("S116", statement, None, ours, "agree" if ok else "disagree",
+                 f"Rule: Overlap(exact, approx) at k = {k} below the LeNet5 value ({overlap_bn:.3f} vs "
+                 f"{overlap_no_bn:.3f}) and ≥ 10 k/(mn) = {10 * base:.2e}." + _bn_scale(profile))
+
+
+def claim_s24_bn_weakens_structure(comparisons: dict, profile: str) -> Claim:
+    """S24 (§5.3): with BN "E[xxᵀ] is no longer close to rank 1 … all the previous structures (c outliers, high
+    eigenspace overlap, low rank eigenvectors) become weaker. The decoupling conjecture itself also becomes less
+    accurate." Inventory check, LeNet5-BN vs LeNet5: λ₁/λ₂ lower, peak overlap lower, mean svd ratio lower,
+    Overlap(exact, approx) at k = 10 lower; agree if ≥ 3 of the 4 go the stated way. ``comparisons``: name →
+    (value with BN, value without BN); each must be lower with BN."""
+    statement = ('with BN "E[xxᵀ] is no longer close to rank 1 … all the previous structures (c outliers, high '
+                 'eigenspace overlap, low rank eigenvectors) become weaker. The decoupling conjecture itself also '
+                 'becomes less accurate."')
+    if len(comparisons) != 4:
+        raise ValueError(f"S24 compares 4 quantities, got {len(comparisons)}")
+    ours = {name: {"BN": float(b), "no BN": float(a), "lower with BN": bool(b < a)}
+            for name, (b, a) in comparisons.items()}
+    smoke = _bn_smoke("S24", statement, None, ours, profile)
+    if smoke:
+        return smoke
+    lower = sum(v["lower with BN"] for v in ours.values())
+    return Claim("S24", statement, None, ours, "agree" if lower >= 3 else "disagree",
+                 f"Rule: ≥ 3 of the 4 quantities lower for LeNet5-BN than for LeNet5 (ours {lower}: "
+                 + "; ".join(f"{k} {v['BN']:.3g} vs {v['no BN']:.3g}" for k, v in ours.items()) + ")."
+                 + _bn_scale(profile))
+
