@@ -71,7 +71,7 @@ def test_peak_test_and_s1():
     curve = np.where(ks <= 120, ks / 120 * 0.3, 0.3 - (ks - 120) * 0.001)
     base = ks / 48000
     t = cl.peak_test(ks, curve, base, 120)
-    assert t["argmax_k"] == 120 and t["passes"] and t["covers_window"]
+    assert t["argmax_k"] == 120 and t["passes"] and t["resolved"]
     assert cl.s1_overlap_peaks_at_m(ks, curve, base, 120, "fc1", "").verdict == "agree"
     rising = ks / 200 * 0.3
     assert cl.s1_overlap_peaks_at_m(ks, rising, base, 120, "fc1", "").verdict == "disagree"
@@ -137,9 +137,22 @@ def test_rank_one_rules():
 
 def test_scheme_rules():
     ks = np.arange(1, 41)
-    peak = {"argmax_k": 16, "window": [13.6, 18.4], "passes": True, "covers_window": True}
+    peak = {"argmax_k": 16, "window": [13.6, 18.4], "passes": True, "resolved": True}
     assert cl.s76_peaks_across_schemes({"conv2": peak}, "").verdict == "agree"
     assert cl.s76_peaks_across_schemes({"conv2": peak, "fc1": {**peak, "passes": False}}, "").verdict == "disagree"
-    assert cl.s76_peaks_across_schemes({"fc1": {**peak, "covers_window": False}}, "").verdict == "not_checkable"
+    assert cl.s76_peaks_across_schemes({"fc1": {**peak, "resolved": False, "passes": None}}, "").verdict == "not_checkable"
     assert cl.s77_fc3_no_linear_growth(np.full(10, 0.4)).verdict == "agree"
     assert cl.s77_fc3_no_linear_growth(ks / 40).verdict == "disagree"
+
+
+def test_peak_test_unresolved_and_weak():
+    ks = np.arange(1, 21)
+    base = ks / 1000
+    peaked = np.where(ks <= 10, ks / 10 * 0.2, 0.2 - (ks - 10) * 0.01)
+    assert cl.peak_test(ks, peaked, base, 10)["passes"] is True
+    short = cl.peak_test(ks[:11], peaked[:11], base[:11], 10)
+    assert short["resolved"] is False and short["passes"] is None
+    weak = cl.peak_test(ks, 5 * base * (ks == 10) + base, base, 10)
+    assert weak["in_window"] and not weak["above_baseline"] and weak["passes"] is False
+    with pytest.raises(ValueError, match="one length"):
+        cl.peak_test(ks, peaked[:5], base, 10)

@@ -11,7 +11,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...pipeline.claims import Claim, combine_verdicts, verdict_at_most, verdict_within
+from ...pipeline.claims import Claim, combine_verdicts, verdict_within
 
 __all__: list[str] = []  # each section extends this list
 
@@ -477,18 +477,23 @@ PEAK_OVER_BASELINE = 10.0
 
 
 def peak_test(ks: Sequence[int], mean_overlap: Sequence[float], baseline: Sequence[float], m: int) -> dict:
-    """The peak test on a mean overlap curve: where it peaks, the value, and whether the argmax lies in
-    [0.85 m, 1.15 m] with the peak above 10x the random baseline (``passes``). ``covers_window``: the
-    curve reaches k >= 1.15 m (else a peak at m cannot be told from a rise that continues)."""
+    """The catalog's peak test on a mean overlap curve: argmax_k in [0.85 m, 1.15 m]† (``in_window``) and the
+    peak above 10x† the random baseline k/(mn) at that k (``above_baseline``). ``resolved`` is False when the
+    curve stops before 1.15 m (a maximum at the last k cannot be told from a rise that continues); then
+    ``passes`` is None, else ``in_window and above_baseline``."""
     ks_a = np.asarray(ks, dtype=int)
     mean = np.asarray(mean_overlap, dtype=float)
     base = np.asarray(baseline, dtype=float)
+    if not (ks_a.shape == mean.shape == base.shape) or ks_a.size == 0:
+        raise ValueError("ks, mean_overlap and baseline must be non-empty and of one length")
     i = int(np.argmax(mean))
     lo, hi = PEAK_WINDOW[0] * m, PEAK_WINDOW[1] * m
+    in_window = bool(lo <= ks_a[i] <= hi)
+    above = bool(mean[i] > PEAK_OVER_BASELINE * base[i])
+    resolved = bool(ks_a.max() >= hi)
     return {"argmax_k": int(ks_a[i]), "peak": float(mean[i]), "baseline_at_peak": float(base[i]),
-            "peak_over_baseline": float(mean[i] / base[i]), "window": [lo, hi],
-            "covers_window": bool(ks_a.max() >= hi),
-            "passes": bool(lo <= ks_a[i] <= hi and mean[i] > PEAK_OVER_BASELINE * base[i])}
+            "peak_over_baseline": float(mean[i] / base[i]), "m": int(m), "window": [lo, hi], "in_window": in_window,
+            "above_baseline": above, "resolved": resolved, "passes": (in_window and above) if resolved else None}
 
 
 def s1_overlap_peaks_at_m(ks: Sequence[int], mean_overlap: Sequence[float], baseline: Sequence[float], m: int,
@@ -497,7 +502,7 @@ def s1_overlap_peaks_at_m(ks: Sequence[int], mean_overlap: Sequence[float], base
     t = peak_test(ks, mean_overlap, baseline, m)
     ours = (f"{layer}: argmax k = {t['argmax_k']} (m = {m}), peak {t['peak']:.3f} = "
             f"{t['peak_over_baseline']:.0f}x the random baseline")
-    if not t["covers_window"]:
+    if not t["resolved"]:
         return Claim("S1", "the overlap peaks at the dimension of the layer's output", f"{layer}: m = {m}", ours,
                      "not_checkable", f"the curve stops at k = {max(ks)} < 1.15 m; {scale_note}")
     return Claim("S1", "the overlap peaks at the dimension of the layer's output", f"{layer}: m = {m}", ours,
@@ -763,7 +768,7 @@ def s76_peaks_across_schemes(tests: dict[str, dict], scale_note: str) -> Claim:
     A layer whose curve does not reach 1.15 m makes the claim not checkable."""
     parts = ", ".join(f"{l}: argmax k = {t['argmax_k']} (window {t['window'][0]:.0f}-{t['window'][1]:.0f}, "
                       f"{'pass' if t['passes'] else 'fail'})" for l, t in tests.items())
-    if not all(t["covers_window"] for t in tests.values()):
+    if not all(t["resolved"] for t in tests.values()):
         return Claim("S76", "the position of the peak roughly agrees with the output dimension m (three training "
                      "schemes)", None, parts, "not_checkable", f"a curve stops before 1.15 m; {scale_note}")
     ok = all(t["passes"] for t in tests.values())
@@ -959,7 +964,7 @@ def claim_s114_correspondence_worse(distance_bn: float, distance_no_bn: float, p
 def claim_s115_peak_only_conv1(peaks: dict, profile: str) -> Claim:
     """S115 (Fig 28): "disappearance of peak in top eigenspace overlap … The peak still exists in conv1".
     Inventory check: conv1 passes the peak test, conv2/fc1/fc2 fail it. ``peaks``: layer → the dict of
-    :func:`hessian_spectra.papers.wu2020.batch_norm.peak_test` (``passes`` None when the curve stops
+    :func:`peak_test` (``passes`` None when the curve stops
     before 1.15 m: not checkable)."""
     statement = '"disappearance of peak in top eigenspace overlap of different models … The peak still exists in conv1"'
     ours = {layer: {"argmax_k": p["argmax_k"], "peak": p["peak"], "m": p["m"], "passes": p["passes"]}

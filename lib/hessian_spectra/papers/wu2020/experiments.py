@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...data import per_class as class_balanced_subset
 from ...hessian import fc_layer_hessian, hessian_operator, top_eigenpairs
 from ...hessian.layerwise import find_layer, layer_hessian_matrix
 from ...pipeline.cache import cached
@@ -42,13 +43,13 @@ DEFAULT_TOL = 1e-5
 
 
 def _layer_structure(config: dict[str, Any], layer: str, k: int, epoch: Any, tol: float,
-                     block_size: int, max_samples: int | None, seed: int) -> dict[str, Any]:
+                     block_size: int, per_class: int | None, seed: int) -> dict[str, Any]:
     cfg = as_train_config(config)
     model, data, history = trained(cfg, epoch)
     model = model.double().eval()
+    if per_class is not None:
+        data = class_balanced_subset(data, per_class, seed=0)
     x, y = data.x.double(), data.y
-    if max_samples is not None and len(y) > max_samples:
-        x, y = x[:max_samples], y[:max_samples]
     name, mod = find_layer(model, layer)
     factors = kronecker_factors(model, name, (x, y), batch_size=1000)
     D = int(mod.weight.numel())
@@ -104,7 +105,7 @@ _layer_structure_cached = cached(_layer_structure)
 
 
 def layer_structure(config: TrainConfig | Mapping[str, Any], layer: str, k: int, *, epoch: int | str = "final",
-                    tol: float = DEFAULT_TOL, block_size: int = 8, max_samples: int | None = None, seed: int = 0,
+                    tol: float = DEFAULT_TOL, block_size: int = 8, per_class: int | None = None, seed: int = 0,
                     cache: bool = True) -> dict[str, Any]:
     """Exact and Kronecker-approximated top-k eigenpairs of ``layer``'s Hessian in a trained network.
 
@@ -116,8 +117,9 @@ def layer_structure(config: TrainConfig | Mapping[str, Any], layer: str, k: int,
         tol: relative Ritz residual of the exact pairs (default :data:`DEFAULT_TOL`, ours).
         block_size: vectors per data pass of the Lanczos run (8, ours: the structured product shares
             its per-sample factors among them).
-        max_samples: use only the first ``max_samples`` training samples (None: all; the paper uses the
-            whole training set).
+        per_class: use a class-balanced subset of the training set with this many images per class
+            (:func:`hessian_spectra.data.per_class`, subset seed 0; None: all of it, as the paper). The zoo's
+            subsets are stored class by class, so a prefix would not do.
         seed: the Lanczos start vector's seed.
 
     Returns a dict with ``exact_eigenvalues`` (k,), ``exact_eigenvectors`` (mn, k) (row-major vec(W)),
@@ -130,7 +132,8 @@ def layer_structure(config: TrainConfig | Mapping[str, Any], layer: str, k: int,
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     fn = _layer_structure_cached if cache else _layer_structure
-    return fn(cfg.to_dict(), layer, k, epoch, float(tol), int(block_size), max_samples, int(seed))
+    return fn(cfg.to_dict(), layer, k, epoch, float(tol), int(block_size),
+              None if per_class is None else int(per_class), int(seed))
 
 
 def cross_model_overlap(results: Sequence[Mapping[str, Any]], ks: Sequence[int] | None = None) -> dict[str, Any]:
