@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ...data import LabelledData
 from ...data import per_class as class_balanced_subset
 from ...hessian import fc_layer_hessian, hessian_operator, top_eigenpairs
 from ...hessian.layerwise import find_layer, layer_hessian_matrix
@@ -31,7 +32,7 @@ from ...structure.overlap import pairwise_overlap_curve, top_singular_ratio
 from ...training import TrainConfig, as_train_config
 from .zoo import trained
 
-__all__ = ["layer_structure", "cross_model_overlap", "DEFAULT_TOL", "DENSE_MAX"]
+__all__ = ["layer_structure", "cross_model_overlap", "hessian_data", "DEFAULT_TOL", "DENSE_MAX"]
 
 DENSE_MAX = 3000
 """Layers with at most this many weights get the dense layer Hessian and eigh (ours: 3000² float64 is
@@ -47,9 +48,7 @@ def _layer_structure(config: dict[str, Any], layer: str, k: int, epoch: Any, tol
     cfg = as_train_config(config)
     model, data, history = trained(cfg, epoch)
     model = model.double().eval()
-    if per_class is not None:
-        data = class_balanced_subset(data, per_class, seed=0)
-    x, y = data.x.double(), data.y
+    x, y = hessian_data(data, per_class)
     name, mod = find_layer(model, layer)
     factors = kronecker_factors(model, name, (x, y), batch_size=1000)
     D = int(mod.weight.numel())
@@ -102,6 +101,15 @@ def _layer_structure(config: dict[str, Any], layer: str, k: int, epoch: Any, tol
 
 
 _layer_structure_cached = cached(_layer_structure)
+
+
+def hessian_data(data: LabelledData, per_class: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x in float64, y) of the training set, or of a class-balanced subset of ``per_class`` images per
+    class (:func:`hessian_spectra.data.per_class`, subset seed 0) when ``per_class`` is given. The zoo's
+    CIFAR-10 subsets are stored class by class, so a prefix of the data would hold a few classes only."""
+    if per_class is not None:
+        data = class_balanced_subset(data, int(per_class), seed=0)
+    return data.x.double(), data.y
 
 
 def layer_structure(config: TrainConfig | Mapping[str, Any], layer: str, k: int, *, epoch: int | str = "final",

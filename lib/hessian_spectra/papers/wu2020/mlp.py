@@ -35,6 +35,7 @@ from ...structure.full_hessian import approximate_full_hessian_eigenpairs, full_
 from ...structure.output_subspace import layer_weight_product
 from ...structure.overlap import overlap_curve
 from ...training import TrainConfig, as_train_config
+from .experiments import hessian_data
 from .zoo import trained, zoo_config
 
 __all__ = [
@@ -67,14 +68,12 @@ def fnet_config(widths: Sequence[int], profile: str, seed: int = 0, *, epochs: i
 # Full Hessian vs App. B (Figs 2c-d, 8) and vs the G-term (S37)
 
 
-def _full_hessian_comparison(config: dict[str, Any], epoch: Any, k: int, max_samples: int | None,
+def _full_hessian_comparison(config: dict[str, Any], epoch: Any, k: int, per_class: int | None,
                              gterm_k: int, tol: float, block_size: int, seed: int) -> dict[str, Any]:
     cfg = as_train_config(config)
     model, data, history = trained(cfg, epoch)
     model = model.double().eval()
-    x, y = data.x.double(), data.y
-    if max_samples is not None and len(y) > max_samples:
-        x, y = x[:max_samples], y[:max_samples]
+    x, y = hessian_data(data, per_class)
     P = sum(p.numel() for p in model.parameters())
     k = min(int(k), P)
     t0 = time.perf_counter()
@@ -123,7 +122,7 @@ _full_hessian_comparison_cached = cached(_full_hessian_comparison)
 
 
 def full_hessian_comparison(config: TrainConfig | Mapping[str, Any], k: int, *, epoch: int | str = "final",
-                            max_samples: int | None = None, gterm_k: int = 0, tol: float = 1e-5,
+                            per_class: int | None = None, gterm_k: int = 0, tol: float = 1e-5,
                             block_size: int = 8, seed: int = 0, cache: bool = True) -> dict[str, Any]:
     """Exact top-k eigenpairs of the full Hessian H_L(θ) (every weight and bias, H-term included;
     Lanczos with full reorthogonalisation on Hessian-vector products) against App. B's approximation
@@ -132,8 +131,8 @@ def full_hessian_comparison(config: TrainConfig | Mapping[str, Any], k: int, *, 
     Args:
         config: a trained configuration (:func:`.zoo.zoo_config` or :func:`fnet_config`).
         k: eigenpairs (the paper: 25 in Fig 2, 50 in Fig 8); capped at Σm for the approximation.
-        epoch, max_samples: checkpoint, and the first ``max_samples`` training samples (None: all; the
-            paper uses the whole training set).
+        epoch, per_class: checkpoint, and a class-balanced subset of ``per_class`` training images per class
+            (:func:`.experiments.hessian_data`; None: all, as the paper).
         gterm_k: also the top ``gterm_k`` eigenpairs of the G-term E[F_xᵀA_xF_x] (the Gauss-Newton
             matrix, Eq. (43)) and their overlap with the exact ones (0: skip).
         tol: relative Ritz residual tolerance (ours, not the paper's).
@@ -147,7 +146,7 @@ def full_hessian_comparison(config: TrainConfig | Mapping[str, Any], k: int, *, 
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"k must be a positive integer, got {k!r}")
     fn = _full_hessian_comparison_cached if cache else _full_hessian_comparison
-    return fn(cfg.to_dict(), epoch, int(k), max_samples, int(gterm_k), float(tol), int(block_size), int(seed))
+    return fn(cfg.to_dict(), epoch, int(k), per_class, int(gterm_k), float(tol), int(block_size), int(seed))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -297,13 +296,11 @@ def gap_position(eigenvalues: Sequence[float] | np.ndarray, top: int = 20) -> in
     return int(np.argmax(ratios)) + 1
 
 
-def _clustering_analysis(config: dict[str, Any], layer: str, epoch: Any, max_samples: int | None) -> dict[str, Any]:
+def _clustering_analysis(config: dict[str, Any], layer: str, epoch: Any, per_class: int | None) -> dict[str, Any]:
     cfg = as_train_config(config)
     model, data, _ = trained(cfg, epoch)
     model = model.double().eval()
-    x, y = data.x.double(), data.y
-    if max_samples is not None and len(y) > max_samples:
-        x, y = x[:max_samples], y[:max_samples]
+    x, y = hessian_data(data, per_class)
     t0 = time.perf_counter()
     lg = logit_gradient_means(model, (x, y), layer, batch_size=500)
     gamma, delta = lg["gamma"], lg["delta"]  # [class i, logit j]
@@ -341,18 +338,18 @@ _clustering_analysis_cached = cached(_clustering_analysis)
 
 
 def clustering_analysis(config: TrainConfig | Mapping[str, Any], layer: str = "fc1", *, epoch: int | str = "final",
-                        max_samples: int | None = None, cache: bool = True) -> dict[str, Any]:
+                        per_class: int | None = None, cache: bool = True) -> dict[str, Any]:
     """Figs 20-21 (App. F.1) for one checkpoint: Γ_{i,j}, Δ_{i,j} (:func:`logit_gradient_means`), their
     silhouette scores grouped by logit j and by class i, cos(logit centre Γ_j, Γ̃_j of Eq. (57)) (same for
     Δ), the eigenvalues of E[M], and 2-D PCA coordinates of the c² members, the logit centres, the class
     centres and Eq. (57)'s vectors (rescaled to the centres' norms, display only)."""
     cfg = as_train_config(config)
     fn = _clustering_analysis_cached if cache else _clustering_analysis
-    return fn(cfg.to_dict(), layer, epoch, max_samples)
+    return fn(cfg.to_dict(), layer, epoch, per_class)
 
 
 def init_output_hessian_eigenvalues(config: TrainConfig | Mapping[str, Any], init: str, layer: str = "fc1", *,
-                                    max_samples: int | None = None) -> np.ndarray:
+                                    per_class: int | None = None) -> np.ndarray:
     """Eigenvalues (descending) of E[M] of ``layer`` for the network of ``config`` freshly initialised
     with ``init`` (a :data:`hessian_spectra.models.INITIALIZATIONS` scheme; the model is built after
     ``torch.manual_seed(config.seed)``), on the config's training data: the initialisation-dependence of
@@ -367,9 +364,7 @@ def init_output_hessian_eigenvalues(config: TrainConfig | Mapping[str, Any], ini
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model, **kwargs).double().eval()
     data, _ = prepare_data(cfg.data)
-    x, y = data.x.double(), data.y
-    if max_samples is not None and len(y) > max_samples:
-        x, y = x[:max_samples], y[:max_samples]
+    x, y = hessian_data(data, per_class)
     factors = kronecker_factors(model, layer, (x, y), batch_size=1000)
     return torch.linalg.eigvalsh(factors.output_hessian).flip(0).numpy()
 
