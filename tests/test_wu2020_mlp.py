@@ -11,6 +11,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
+from sklearn.metrics import silhouette_score
 from torch.func import functional_call
 
 from hessian_spectra.data import LabelledData
@@ -94,26 +95,38 @@ def test_logit_centre_approximation_is_EQ_times_weight_product():
 
 
 def test_silhouette_score_hand_example():
+    """scikit-learn's silhouette_score (what clustering_analysis calls) on hand-worked cases: s_i = (b_i − a_i)
+    / max(a_i, b_i), a_i the mean distance to the rest of its cluster, b_i to the nearest other cluster."""
     X = np.array([[0.0], [1.0], [10.0], [11.0]])
-    s = mlp.silhouette_score(X, [0, 0, 1, 1])
+    s = silhouette_score(X, [0, 0, 1, 1], metric="euclidean")
     ref = np.mean([(10.5 - 1) / 10.5, (9.5 - 1) / 9.5, (9.5 - 1) / 9.5, (10.5 - 1) / 10.5])
     assert s == pytest.approx(ref, abs=1e-14)
-    # a wrong grouping is negative; singletons count 0 (scikit-learn's convention)
-    assert mlp.silhouette_score(X, [0, 1, 0, 1]) < 0
-    s2 = mlp.silhouette_score(np.array([[0.0], [1.0], [5.0]]), [0, 0, 1])
+    # a wrong grouping: a_i = 10 for every point, b_i = (1 + 11)/2 or (9 + 1)/2 → s_i = (6 − 10)/10 or (5 − 10)/10
+    assert silhouette_score(X, [0, 1, 0, 1], metric="euclidean") == pytest.approx(-0.45, abs=1e-14)
+    # singletons count 0
+    s2 = silhouette_score(np.array([[0.0], [1.0], [5.0]]), [0, 0, 1], metric="euclidean")
     assert s2 == pytest.approx(((5 - 1) / 5 + (4 - 1) / 4 + 0.0) / 3, abs=1e-14)
+    # 3-4-5 triangle in the plane, Euclidean (not squared) distances
+    P = np.array([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0], [3.0, 4.0]])
+    # clusters {0, 1} and {2, 3}: a = 3 for all; b = (4 + 5)/2 = 4.5 for all → s = 1.5/4.5
+    assert silhouette_score(P, [0, 0, 1, 1], metric="euclidean") == pytest.approx(1 / 3, abs=1e-14)
     with pytest.raises(ValueError):
-        mlp.silhouette_score(X, [0, 0, 0, 0])
+        silhouette_score(X, [0, 0, 0, 0], metric="euclidean")
 
 
-def test_pca_projection_matches_svd():
+def test_tsne_map_deterministic_and_shape():
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(12, 40)) @ np.diag(np.linspace(3, 0.1, 40))
-    coords, mu, C = mlp.pca_projection(X, 2)
-    U, s, Vt = np.linalg.svd(X - X.mean(0), full_matrices=False)
-    assert np.allclose(np.abs(coords), np.abs(U[:, :2] * s[:2]), atol=1e-10)
-    assert np.allclose(C @ C.T, np.eye(2), atol=1e-12)
-    assert np.allclose((X - mu) @ C.T, coords, atol=1e-12)
+    centres = 20 * rng.normal(size=(4, 30))
+    X = np.repeat(centres, 6, axis=0) + rng.normal(size=(24, 30))
+    labels = np.repeat(np.arange(4), 6)
+    a = mlp.tsne_map(X, perplexity=5.0, seed=3)
+    b = mlp.tsne_map(torch.from_numpy(X.copy()), perplexity=5.0, seed=3)
+    assert a.shape == (24, 2) and a.dtype == np.float64 and np.isfinite(a).all()
+    assert np.array_equal(a, b)  # bit-identical reruns
+    # well-separated clusters stay separated on the map
+    assert silhouette_score(a, labels, metric="euclidean") > 0.8
+    with pytest.raises(ValueError):
+        mlp.tsne_map(X, perplexity=24.0)  # scikit-learn needs perplexity < number of points
 
 
 def test_gap_position_and_cosines():
@@ -195,9 +208,13 @@ def test_clustering_analysis_consistent(tiny_trained):
     lg = mlp.logit_gradient_means(_model(seed=2, widths=(8, 6)).float().double(), (x, y), "fc1")
     c = 3
     G2 = lg["gamma"].reshape(c * c, -1).numpy()
-    assert r["silhouette"]["gamma_by_logit"] == pytest.approx(mlp.silhouette_score(G2, np.tile(np.arange(c), c)), abs=1e-12)
-    assert r["silhouette"]["gamma_by_class"] == pytest.approx(mlp.silhouette_score(G2, np.repeat(np.arange(c), c)), abs=1e-12)
-    assert r["gamma_pca"]["members"].shape == (9, 2) and r["delta_pca"]["logit_centres"].shape == (3, 2)
+    assert r["silhouette"]["gamma_by_logit"] == pytest.approx(silhouette_score(G2, np.tile(np.arange(c), c)), abs=1e-12)
+    assert r["silhouette"]["gamma_by_class"] == pytest.approx(silhouette_score(G2, np.repeat(np.arange(c), c)), abs=1e-12)
+    assert r["tsne_perplexity"] == c and r["tsne_seed"] == 0
+    assert r["gamma_tsne"].shape == (9, 2) and r["delta_tsne"].shape == (9, 2)
+    assert np.array_equal(r["gamma_tsne"], mlp.tsne_map(G2, perplexity=c, seed=0))  # the members, rows (i, j)
+    r2 = mlp.clustering_analysis(cfg, "fc1", epoch=0, cache=False)
+    assert np.array_equal(r["delta_tsne"], r2["delta_tsne"])  # bit-identical reruns
     assert np.allclose(r["output_hessian_eigenvalues"], torch.linalg.eigvalsh(lg["output_hessian"]).flip(0).numpy())
     assert np.all(np.abs(r["cos_gamma_centre_vs_eq57"]) <= 1 + 1e-12)
 

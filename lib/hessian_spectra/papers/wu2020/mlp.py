@@ -10,8 +10,8 @@ notebook ``notebooks/wu2020/mlp_kronecker.ipynb``).
 - :func:`logit_gradient_means`: the class-conditional logit gradients Γ_{i,j}, Δ_{i,j} of App. F.1
   (Eqs. (53)-(54)) with E[Q] and E[M]; :func:`logit_centre_approximation`: Γ̃_j, Δ̃_j of Eq. (57);
   :func:`clustering_analysis` (cached): everything Figs 20-21 show, with silhouette scores
-  (:func:`silhouette_score`) and a 2-D PCA map (:func:`pca_projection`; scikit-learn and its t-SNE are
-  not installed in this environment, so the paper's t-SNE maps are replaced by PCA);
+  (scikit-learn's ``silhouette_score``, Euclidean, in the full space) and t-SNE maps of the c² members
+  (:func:`tsne_map`, scikit-learn's ``TSNE``, as the paper following Papyan 2019);
 - :func:`gap_position`: where the largest ratio of consecutive eigenvalues is (the "c − 1 outliers").
 
 All Hessian quantities in float64 (the paper states no precision).
@@ -26,6 +26,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.manifold import TSNE
+from sklearn.metrics import silhouette_score
 from torch import Tensor, nn
 
 from ...hessian import ggn_operator, hessian_operator, top_eigenpairs
@@ -40,7 +42,7 @@ from .zoo import trained, zoo_config
 
 __all__ = [
     "fnet_config", "full_hessian_comparison", "logit_gradient_means", "logit_centre_approximation",
-    "silhouette_score", "pca_projection", "gap_position", "clustering_analysis", "cosine_rows",
+    "tsne_map", "gap_position", "clustering_analysis", "cosine_rows",
 ]
 
 
@@ -237,52 +239,18 @@ def cosine_rows(A: Tensor | np.ndarray, B: Tensor | np.ndarray) -> np.ndarray:
         return num / den
 
 
-def silhouette_score(X: Tensor | np.ndarray, labels: Sequence[int] | np.ndarray) -> float:
-    """Mean silhouette coefficient (Rousseeuw 1987) with Euclidean distances: for point i,
-    s_i = (b_i − a_i)/max(a_i, b_i), a_i the mean distance to the other members of its cluster, b_i the
-    smallest mean distance to another cluster; s_i = 0 for a singleton cluster (scikit-learn's
-    convention). Needs 2 ≤ #clusters ≤ #points − 1."""
+def tsne_map(X: Tensor | np.ndarray, perplexity: float, seed: int = 0) -> np.ndarray:
+    """2-D t-SNE coordinates (N, 2) of the rows of X (van der Maaten & Hinton 2008) with scikit-learn's
+    ``TSNE``: Euclidean distances, exact gradients (``method="exact"``; the maps have c² = 100 points),
+    PCA initialisation, ``learning_rate="auto"``, scikit-learn's defaults otherwise (at most 1000
+    iterations, early exaggeration 12), ``random_state=seed``. The paper states none of its t-SNE
+    settings. Deterministic: the same X, perplexity and seed give bit-identical coordinates (with the
+    exact method and PCA initialisation the seed only enters the randomized SVD of the initialisation).
+    Needs perplexity < N."""
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-    lab = np.asarray(labels)
-    uniq = np.unique(lab)
-    if len(lab) != len(X):
-        raise ValueError("one label per point")
-    if not 2 <= len(uniq) <= len(X) - 1:
-        raise ValueError(f"silhouette needs 2 <= clusters <= points - 1, got {len(uniq)} clusters of {len(X)} points")
-    sq = (X * X).sum(1)
-    D = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * X @ X.T, 0.0))
-    np.fill_diagonal(D, 0.0)
-    s = np.zeros(len(X))
-    for i in range(len(X)):
-        own = lab == lab[i]
-        if own.sum() == 1:
-            continue
-        a = D[i, own].sum() / (own.sum() - 1)
-        b = min(D[i, lab == u].mean() for u in uniq if u != lab[i])
-        s[i] = (b - a) / max(a, b) if max(a, b) > 0 else 0.0
-    return float(s.mean())
-
-
-def pca_projection(X: Tensor | np.ndarray, dims: int = 2) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(coordinates (N, dims), mean (D,), components (dims, D)) of the principal-component projection of the
-    rows of X; project other points with ``(Y - mean) @ components.T``. Signs: the largest-magnitude entry
-    of each component is positive."""
-    X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
-    mu = X.mean(0)
-    Xc = X - mu
-    # eigenvectors of the small Gram matrix (N ≪ D)
-    w, V = np.linalg.eigh(Xc @ Xc.T)
-    idx = np.argsort(w)[::-1][:dims]
-    comps = []
-    for j in idx:
-        v = Xc.T @ V[:, j]
-        nv = np.linalg.norm(v)
-        v = v / nv if nv > 0 else v
-        if v[np.argmax(np.abs(v))] < 0:
-            v = -v
-        comps.append(v)
-    C = np.stack(comps)
-    return Xc @ C.T, mu, C
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto", method="exact",
+                random_state=seed)
+    return tsne.fit_transform(X).astype(np.float64)
 
 
 def gap_position(eigenvalues: Sequence[float] | np.ndarray, top: int = 20) -> int:
@@ -296,7 +264,8 @@ def gap_position(eigenvalues: Sequence[float] | np.ndarray, top: int = 20) -> in
     return int(np.argmax(ratios)) + 1
 
 
-def _clustering_analysis(config: dict[str, Any], layer: str, epoch: Any, per_class: int | None) -> dict[str, Any]:
+def _clustering_analysis(config: dict[str, Any], layer: str, epoch: Any, per_class: int | None,
+                         seed: int) -> dict[str, Any]:
     cfg = as_train_config(config)
     model, data, _ = trained(cfg, epoch)
     model = model.double().eval()
@@ -306,8 +275,6 @@ def _clustering_analysis(config: dict[str, Any], layer: str, epoch: Any, per_cla
     gamma, delta = lg["gamma"], lg["delta"]  # [class i, logit j]
     c = gamma.shape[0]
     gt, dt = logit_centre_approximation(model, layer, lg["mean_Q"], lg["input_mean"])
-    gam_logit_c, del_logit_c = gamma.mean(0), delta.mean(0)  # logit centres Γ_j, Δ_j
-    gam_class_c, del_class_c = gamma.mean(1), delta.mean(1)  # class centres Γ_i, Δ_i
     cls = np.repeat(np.arange(c), c)  # row (i, j) → class i
     logit = np.tile(np.arange(c), c)  # → logit j
     G2, D2 = gamma.reshape(c * c, -1).numpy(), delta.reshape(c * c, -1).numpy()
@@ -316,20 +283,16 @@ def _clustering_analysis(config: dict[str, Any], layer: str, epoch: Any, per_cla
         "layer": layer, "epoch": epoch, "num_samples": int(lg["num_samples"]), "c": int(c),
         "output_hessian_eigenvalues": tau, "counts": lg["counts"].numpy(),
         "silhouette": {
-            "gamma_by_logit": silhouette_score(G2, logit), "gamma_by_class": silhouette_score(G2, cls),
-            "delta_by_logit": silhouette_score(D2, logit), "delta_by_class": silhouette_score(D2, cls)},
-        "cos_gamma_centre_vs_eq57": cosine_rows(gam_logit_c, gt),
-        "cos_delta_centre_vs_eq57": cosine_rows(del_logit_c, dt),
-        "labels_class": cls, "labels_logit": logit,
+            "gamma_by_logit": float(silhouette_score(G2, logit, metric="euclidean")),
+            "gamma_by_class": float(silhouette_score(G2, cls, metric="euclidean")),
+            "delta_by_logit": float(silhouette_score(D2, logit, metric="euclidean")),
+            "delta_by_class": float(silhouette_score(D2, cls, metric="euclidean"))},
+        "cos_gamma_centre_vs_eq57": cosine_rows(gamma.mean(0), gt),  # logit centres Γ_j vs Γ̃_j
+        "cos_delta_centre_vs_eq57": cosine_rows(delta.mean(0), dt),
+        "labels_class": cls, "labels_logit": logit, "tsne_perplexity": float(c), "tsne_seed": int(seed),
     }
-    for key, pts, lc, cc, approx in (("gamma", G2, gam_logit_c, gam_class_c, gt), ("delta", D2, del_logit_c, del_class_c, dt)):
-        coords, mu, C = pca_projection(pts, 2)
-        lc, cc, approx = lc.numpy(), cc.numpy(), approx.numpy()
-        # Eq. (57) drops the ReLU masks: rescale each Γ̃_j / Δ̃_j to the norm of its centre for display
-        scale = np.linalg.norm(lc, axis=1) / np.maximum(np.linalg.norm(approx, axis=1), 1e-300)
-        out[f"{key}_pca"] = {"members": coords, "logit_centres": (lc - mu) @ C.T, "class_centres": (cc - mu) @ C.T,
-                             "eq57_rescaled": (approx * scale[:, None] - mu) @ C.T,
-                             "explained_variance_ratio": float(((coords ** 2).sum()) / max(((pts - mu) ** 2).sum(), 1e-300))}
+    for key, pts in (("gamma", G2), ("delta", D2)):
+        out[f"{key}_tsne"] = tsne_map(pts, perplexity=float(c), seed=seed)  # (c², 2), row (i, j) as labels_*
     out["seconds"] = time.perf_counter() - t0
     return out
 
@@ -338,14 +301,20 @@ _clustering_analysis_cached = cached(_clustering_analysis)
 
 
 def clustering_analysis(config: TrainConfig | Mapping[str, Any], layer: str = "fc1", *, epoch: int | str = "final",
-                        per_class: int | None = None, cache: bool = True) -> dict[str, Any]:
-    """Figs 20-21 (App. F.1) for one checkpoint: Γ_{i,j}, Δ_{i,j} (:func:`logit_gradient_means`), their
-    silhouette scores grouped by logit j and by class i, cos(logit centre Γ_j, Γ̃_j of Eq. (57)) (same for
-    Δ), the eigenvalues of E[M], and 2-D PCA coordinates of the c² members, the logit centres, the class
-    centres and Eq. (57)'s vectors (rescaled to the centres' norms, display only)."""
+                        per_class: int | None = None, seed: int = 0, cache: bool = True) -> dict[str, Any]:
+    """Figs 20-21 (App F.1) for one checkpoint: Γ_{i,j}, Δ_{i,j} (:func:`logit_gradient_means`), their
+    silhouette scores grouped by logit j and by class i (scikit-learn, Euclidean, in the full space R^m for
+    Γ and R^(mn) for Δ), cos(logit centre Γ_j, Γ̃_j of Eq. (57)) (same for Δ), the eigenvalues of E[M], and
+    2-D t-SNE maps of the c² members (:func:`tsne_map` with perplexity c, i.e. 10 for MNIST: each logit or
+    class group has c members; ``random_state=seed``; the paper states no t-SNE settings).
+
+    t-SNE places only the points it is fitted on, so the logit centres Γ_j, the class centres Γ_i and Eq.
+    (57)'s Γ̃_j are not on the maps (the mean of a group's map coordinates is no embedding of its centre,
+    and where a grouping is weak those means all fall near the middle of the map): the centres enter only
+    through the silhouette scores and the cosines, computed in the full space."""
     cfg = as_train_config(config)
     fn = _clustering_analysis_cached if cache else _clustering_analysis
-    return fn(cfg.to_dict(), layer, epoch, per_class)
+    return fn(cfg.to_dict(), layer, epoch, per_class, seed)
 
 
 def init_output_hessian_eigenvalues(config: TrainConfig | Mapping[str, Any], init: str, layer: str = "fc1", *,
