@@ -150,6 +150,13 @@ def test_environment_records_git_commit_and_dirty_flag(tmp_path, monkeypatch):
     _git(tmp_path, "commit", "-q", "-m", "second")
     info = report.environment_info()
     assert info["git_dirty"] is False and info["git_commit"] != head
+    (tmp_path / "figures").mkdir()  # a committed figure being regenerated is an output, not a change of code
+    (tmp_path / "figures" / "fig.json").write_text("{}")
+    _git(tmp_path, "add", "figures/fig.json")
+    _git(tmp_path, "commit", "-q", "-m", "figure")
+    (tmp_path / "figures" / "fig.json").write_text('{"new": 1}')
+    assert report.environment_info()["git_dirty"] is False
+    info = report.environment_info()
 
     fig = _figure()
     (tmp_path / "tracked.py").write_text("x = 3\n")

@@ -77,10 +77,17 @@ def _git_commit() -> str | None:
     return (out or "").strip() or None
 
 
+#: Outputs, not inputs: regenerating committed figures changes them, which says nothing about the code
+#: that made them.
+_OUTPUT_DIRS: tuple[str, ...] = ("figures", "reports", "build")
+
+
 def _git_dirty() -> bool | None:
-    """``True`` when tracked files differ from ``HEAD`` (staged or not; untracked files do not count),
-    ``False`` when they do not, ``None`` outside a git checkout."""
-    out = _git("status", "--porcelain", "--untracked-files=no")
+    """``True`` when tracked files differ from ``HEAD`` (staged or not; untracked files and the output
+    folders ``figures/``, ``reports/``, ``build/`` do not count), ``False`` when they do not, ``None``
+    outside a git checkout."""
+    out = _git("status", "--porcelain", "--untracked-files=no", "--", ".",
+               *(f":(exclude){d}" for d in _OUTPUT_DIRS))
     return None if out is None else bool(out.strip())
 
 
