@@ -167,7 +167,7 @@ def way_rule(model: nn.Module, params: Sequence[Tensor] | None = None) -> Litera
     1.93). A block of later layers keeps the rule's second half: through the kept graph a product
     backpropagates only below the block's layers, from scratch it redoes the whole forward pass
     (fc1 of LeNet5, 48,000 parameters, 8 vectors: 15.8 ms per vector kept, 80.9 ms from scratch;
-    ``benchmarks/results/structure_cpu.md``). Other architectures: ``SpeedOptions(k_way='timed')``
+    ``benchmarks/results/structure_cpu_n2000.md``, measured before this rule). Other architectures: ``SpeedOptions(k_way='timed')``
     measures, and a benchmark row says which was faster.
     """
     chosen = {id(q) for q in (params if params is not None else model.parameters())}
