@@ -200,18 +200,24 @@ def _claims(raw: Any, where: str) -> list[Claim]:
     return out
 
 
-def _item(raw: Any, key: str, root: Path, index: int) -> Item:
-    where = f"paper {key!r}, item #{index + 1}"
+def _entry_fields(raw: Any, where: str, what: str, label: str, fields: set[str], required: set[str]) -> str:
+    """Check that a catalog entry is a mapping with only ``fields`` and every ``required`` one; return the
+    location to name in later errors (``<label> '<id>'`` once the entry has an id)."""
     if not isinstance(raw, dict):
-        raise _fail(where, "an item must be a mapping")
+        raise _fail(where, f"{what} must be a mapping")
     if isinstance(raw.get("id"), str):
-        where = f"item {raw['id']!r}"
-    unknown = set(raw) - _ITEM_FIELDS
+        where = f"{label} {raw['id']!r}"
+    unknown = set(raw) - fields
     if unknown:
-        raise _fail(where, f"unknown field(s) {sorted(unknown)}; known: {sorted(_ITEM_FIELDS)}")
-    missing = _ITEM_REQUIRED - set(raw)
+        raise _fail(where, f"unknown field(s) {sorted(unknown)}; known: {sorted(fields)}")
+    missing = required - set(raw)
     if missing:
         raise _fail(where, f"missing field(s) {sorted(missing)}")
+    return where
+
+
+def _item(raw: Any, key: str, root: Path, index: int) -> Item:
+    where = _entry_fields(raw, f"paper {key!r}, item #{index + 1}", "an item", "item", _ITEM_FIELDS, _ITEM_REQUIRED)
     kind = raw["kind"]
     if kind not in KINDS:
         raise _fail(where, f"unknown kind {kind!r}; known: {', '.join(KINDS)}")
@@ -261,17 +267,8 @@ def _item(raw: Any, key: str, root: Path, index: int) -> Item:
 
 def _other_output(raw: Any, key: str, root: Path, index: int, claims: list[Claim]) -> Item:
     """One entry of a paper's ``other_outputs``: an output checking some of its ``other_claims``."""
-    where = f"paper {key!r}, other_outputs #{index + 1}"
-    if not isinstance(raw, dict):
-        raise _fail(where, "an entry must be a mapping")
-    if isinstance(raw.get("id"), str):
-        where = f"other output {raw['id']!r}"
-    unknown = set(raw) - _OTHER_FIELDS
-    if unknown:
-        raise _fail(where, f"unknown field(s) {sorted(unknown)}; known: {sorted(_OTHER_FIELDS)}")
-    missing = _OTHER_REQUIRED - set(raw)
-    if missing:
-        raise _fail(where, f"missing field(s) {sorted(missing)}")
+    where = _entry_fields(raw, f"paper {key!r}, other_outputs #{index + 1}", "an entry", "other output",
+                          _OTHER_FIELDS, _OTHER_REQUIRED)
     out_id = _req_str(raw["id"], where, "id")
     if not re.fullmatch(rf"{re.escape(key)}/[a-z][a-z0-9_]*", out_id) or re.fullmatch(r".*/(fig|tab)\d+", out_id):
         raise _fail(where, f"id must be {key}/<name> (lower case, not figNN/tabNN), got {out_id!r}")
