@@ -146,3 +146,35 @@ def test_double_backward_matches_dense_hessian():
     (hv,) = torch.autograd.grad(g @ v, theta)
     torch.testing.assert_close(hv, dense @ v, rtol=1e-10, atol=1e-12)
     torch.testing.assert_close(dense, dense.T, rtol=1e-10, atol=1e-12)
+
+
+def test_resnet18_parameter_counts_and_paper_layer_names():
+    """kuangliu's ResNet18 (Papyan 2020): 11,173,962 parameters for C = 10; Wu et al.'s ResNet18-Wk (no BN, no
+    conv bias): 344,884 / 610,340 / 951,060 for k = 48 / 64 / 80, C = 100 (inventory 000 Fig 5 [checked])."""
+    assert models.count_parameters(models.build_model("resnet18")) == 11_173_962
+    counts = [models.count_parameters(models.build_model("resnet18", num_classes=100, width=k, batch_norm=False))
+              for k in (48, 64, 80)]
+    assert counts == [344_884, 610_340, 951_060]
+    net = models.resnet18(num_classes=100, width=8, batch_norm=False)
+    names = net.paper_layer_names
+    assert [n for n in names if n.startswith("conv")] == [f"conv{i}" for i in range(1, 18)]
+    assert [n for n in names if n.startswith("sc-")] == ["sc-conv1", "sc-conv2", "sc-conv3"]
+    from hessian_spectra.hessian.layerwise import find_layer
+    assert find_layer(net, "conv11")[0] == "layer3.0.conv2"       # stage 3 (8x8 maps), as the paper's conv11
+    assert find_layer(net, "sc-conv1")[0] == "layer2.0.shortcut.0"
+    assert find_layer(net, "fc1")[0] == "fc"
+    assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 100)
+    with pytest.raises(ValueError, match="four stages"):
+        models.resnet18(widths=(8, 8))
+
+
+def test_vgg11_w_parameter_counts():
+    """Wu et al.'s VGG11-Wk (uniform width, conv biases, one Linear(k, C)): 151,732 / 266,788 / 414,100 for
+    k = 48 / 64 / 80 and C = 100 (inventory 000 Fig 5 [checked])."""
+    assert [models.count_parameters(models.build_model("vgg11_w", width=k, num_classes=100))
+            for k in (48, 64, 80)] == [151_732, 266_788, 414_100]
+    net = models.vgg11_w(16)
+    assert sum(isinstance(m, torch.nn.Conv2d) for m in net.modules()) == 8
+    assert sum(isinstance(m, torch.nn.Linear) for m in net.modules()) == 1
+    with pytest.raises(ValueError, match="width"):
+        models.vgg11_w(0)

@@ -198,3 +198,22 @@ def test_layer_names_and_errors() -> None:
     grouped = nn.Sequential(nn.Conv2d(2, 2, 3, groups=2), nn.Flatten(), nn.Linear(2, 3)).double()
     with pytest.raises(ValueError, match="groups"):
         kronecker_factors(grouped, "conv1", _data(2, (2, 3, 3)))
+
+
+def test_input_moments_of_several_layers_equal_the_factors() -> None:
+    """input_moments: E[x xᵀ] and E[x] (E[X] for conv) of several layers in one forward pass equal the ones
+    kronecker_factors computes layer by layer, for every named layer of a ResNet18-Wk (shortcut convs too)."""
+    from hessian_spectra.models import resnet18
+    from hessian_spectra.structure.kronecker import input_moments
+    torch.manual_seed(0)
+    net = resnet18(num_classes=3, width=2, batch_norm=False).double().eval()
+    x, y = _data(4, (3, 8, 8))
+    layers = ["conv2", "sc-conv1", "conv17", "fc1"]
+    mom = input_moments(net, layers, (x, y), batch_size=3)
+    assert list(mom) == layers
+    for layer in layers:
+        f = kronecker_factors(net, layer, (x, y))
+        assert _rel(mom[layer][0], f.input_autocorrelation) < TOL
+        assert _rel(mom[layer][1], f.input_mean) < TOL
+    with pytest.raises(ValueError, match="unknown layer"):
+        input_moments(net, ["conv99x"], (x, y))

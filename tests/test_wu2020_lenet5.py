@@ -115,6 +115,8 @@ def test_table_rules():
     assert cl.table_row_paper("S47", "x", (0.998, 7.21, 5.88, 9.02), [0.995], [7.0]).verdict == "agree"
     assert cl.table_row_paper("S47", "x", (0.998, 7.21, 5.88, 9.02), [0.98], [7.0]).verdict == "disagree"
     assert cl.s60_weyl([3, 4], [2, 4]).verdict == "agree" and cl.s60_weyl([3], [4]).verdict == "disagree"
+    c = cl.s60_weyl([3], [2], [1.5], [4])     # a conv layer below the fc bound is reported, not scored
+    assert c.verdict == "agree" and "on 0 of 1 conv layer-runs" in c.ours
     assert cl.s10_ratio_summary([3, 40]).verdict == "agree" and cl.s10_ratio_summary([1.5, 3]).verdict == "disagree"
     assert cl.s9_dot_summary([0.999, 0.99]).verdict == "agree" and cl.s9_dot_summary([0.9, 1]).verdict == "disagree"
     assert cl.table10_column("S134", "c", (0.95, 0.97, 1), [0.5, 0.8, 1.0], True, "default").verdict == "agree"
@@ -236,3 +238,11 @@ def test_lenet5_mnist_configs():
     with pytest.raises(ValueError, match="fc1_width"):
         zoo_config("lenet5_mnist", "default", fc1_width=0)
     assert zoo_config("lenet5_mnist", "paper").epochs == 1000
+
+
+def test_s75_conv_gap_rule():
+    assert cl.s75_conv_gap_smaller({"VGG11-W16": (4.0, 9.0), "ResNet18-W8": (3.0, 20.0)}, True).verdict == "agree"
+    c = cl.s75_conv_gap_smaller({"VGG11-W16": (4.0, 9.0), "ResNet18-W8": (30.0, 20.0)}, False)
+    assert c.verdict == "disagree" and "ResNet18-W8: conv 30.00 vs fc 20.00" in c.ours
+    with pytest.raises(ValueError, match="at least one"):
+        cl.s75_conv_gap_smaller({}, True)

@@ -14,6 +14,9 @@ Sources of the architectures (the papers give few details; every unstated choice
   (CIFAR-100) and 1,146,842 (CIFAR-10).
 - LeNet5 / LeNet5-BN follow Tables 4 and 5 of Wu et al. (2020) (inventory 000): 62,006 parameters on
   CIFAR-10.
+- ResNet18 follows kuangliu/pytorch-cifar (the CIFAR adaptation Papyan 2020 and Wu et al. 2020 build on);
+  ``resnet18(width=k)`` and ``vgg11_w(k)`` are Wu et al.'s uniform-width ResNet18-Wk and VGG11-Wk (inventory
+  000, Fig 5: 610,340 and 266,788 parameters for k = 64, C = 100).
 - ``mini_vgg`` and ``preresnet(depth=11, base_width=4)`` are the CPU stand-ins D1-D3 proposed by
   inventory 004 §C2 (15,050 / 14,938 / 8,750 parameters); they are never the paper's networks.
 """
@@ -28,7 +31,7 @@ import torch
 from torch import nn
 
 __all__ = [
-    "mlp", "lenet5", "vgg", "mini_vgg", "preresnet", "logistic_regression", "deep_linear",
+    "mlp", "lenet5", "vgg", "mini_vgg", "preresnet", "resnet18", "vgg11_w", "logistic_regression", "deep_linear",
     "build_model", "count_parameters", "initialize", "INITIALIZATIONS", "MODEL_NAMES", "VGG_CFG",
 ]
 
@@ -443,6 +446,126 @@ def preresnet(depth: int = 110, num_classes: int = 100, base_width: int = 16, bl
 
 
 # ---------------------------------------------------------------------------------------------
+# ResNet18 (kuangliu/pytorch-cifar) and the uniform-width VGG11-Wk / ResNet18-Wk of Wu et al. (2020)
+
+
+class _BasicBlock(nn.Module):
+    """Post-activation basic block: relu(bn(conv(relu(bn(conv(x))))) + shortcut(x)), BN optional."""
+
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int, batch_norm: bool, bias: bool) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride=stride, padding=1, bias=bias)
+        self.bn1 = nn.BatchNorm2d(planes) if batch_norm else nn.Identity()
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=bias)
+        self.bn2 = nn.BatchNorm2d(planes) if batch_norm else nn.Identity()
+        self.shortcut: nn.Module = nn.Identity()
+        if stride != 1 or inplanes != planes:
+            layers: list[nn.Module] = [nn.Conv2d(inplanes, planes, 1, stride=stride, bias=bias)]
+            if batch_norm:
+                layers.append(nn.BatchNorm2d(planes))
+            self.shortcut = nn.Sequential(*layers)
+        self.relu2 = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu1(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu2(out + self.shortcut(x))
+
+
+class ResNet(nn.Module):
+    """CIFAR ResNet with basic blocks (He et al. 2016, as adapted by kuangliu/pytorch-cifar): a 3x3 stem
+    (no max-pool), four stages (strides 1, 2, 2, 2), global average pooling and one Linear layer.
+
+    ``paper_layer_names`` maps Wu et al.'s (2020) layer names to module names (used by
+    :func:`hessian_spectra.hessian.layerwise.find_layer`): ``conv1`` the stem, ``conv2``-``conv17`` the block
+    convolutions in forward order, ``sc-conv1``-``sc-conv3`` the 1x1 shortcut convolutions, ``fc1`` the
+    classifier (their §E.2.2: "conv1 - conv17 ... conv1 is closest to the input").
+    """
+
+    def __init__(self, widths: Sequence[int], blocks_per_stage: Sequence[int], num_classes: int, in_channels: int,
+                 batch_norm: bool, bias: bool) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=bias)
+        self.bn1 = nn.BatchNorm2d(widths[0]) if batch_norm else nn.Identity()
+        self.relu = nn.ReLU()
+        stages, c = [], widths[0]
+        for i, (w, n) in enumerate(zip(widths, blocks_per_stage)):
+            blocks = []
+            for j in range(n):
+                blocks.append(_BasicBlock(c, w, 2 if (i > 0 and j == 0) else 1, batch_norm, bias))
+                c = w
+            stages.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3, self.layer4 = stages
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(c, num_classes)
+        names = {"conv1": "conv1"}
+        convs, shortcuts = 1, 0
+        for s in range(1, 5):
+            for b, block in enumerate(getattr(self, f"layer{s}")):
+                for part in ("conv1", "conv2"):
+                    convs += 1
+                    names[f"conv{convs}"] = f"layer{s}.{b}.{part}"
+                if isinstance(block.shortcut, nn.Sequential):
+                    shortcuts += 1
+                    names[f"sc-conv{shortcuts}"] = f"layer{s}.{b}.shortcut.0"
+        names["fc1"] = "fc"
+        self.paper_layer_names: dict[str, str] = names
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(self.bn1(self.conv1(x)))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+def resnet18(num_classes: int = 10, width: int | None = None, widths: Sequence[int] = (64, 128, 256, 512),
+             batch_norm: bool = True, bias: bool = False, in_channels: int = 3) -> ResNet:
+    """ResNet18 for 32 x 32 inputs (kuangliu/pytorch-cifar): 11,173,962 parameters for C = 10 with the
+    default widths and BN (the ResNet18 of Papyan 2020).
+
+    ``width=k`` gives Wu et al.'s (2020) ResNet18-Wk: every convolution (stem, 16 block convolutions and the
+    3 shortcut 1x1 convolutions) has k output channels, and ``fc1 = Linear(k, C)``; they train it without BN
+    (their Fig 5a, App E.2.2) and do not state conv biases: with ``bias=False`` (the kuangliu default)
+    ResNet18-W64 has 610,340 parameters for C = 100 (inventory 000, Fig 1 [checked]).
+
+    Args:
+        num_classes: C.
+        width: uniform width k (overrides ``widths``).
+        widths: the four stage widths.
+        batch_norm: BatchNorm2d after every convolution (kuangliu's ResNet18); ``False`` for ResNet18-Wk.
+        bias: biases on the convolutions (default False, kuangliu's).
+        in_channels: 3 (CIFAR) or 1.
+
+    Initialisation: PyTorch's default (kuangliu's code sets none).
+    """
+    if width is not None:
+        widths = (_positive_int(width, "width"),) * 4
+    w = _widths(widths, "widths", allow_empty=False)
+    if len(w) != 4:
+        raise ValueError(f"ResNet18 has four stages: widths must have 4 entries, got {list(widths)!r}")
+    return ResNet(w, (2, 2, 2, 2), _positive_int(num_classes, "num_classes"), _positive_int(in_channels, "in_channels"),
+                  bool(batch_norm), bool(bias))
+
+
+def vgg11_w(width: int = 64, num_classes: int = 10, batch_norm: bool = False, in_channels: int = 3,
+            input_size: int = 32) -> VGG:
+    """Wu et al.'s (2020) VGG11-Wk: the VGG-A layout [k, M, k, M, k, k, M, k, k, M, k, k, M] of 3x3
+    convolutions (padding 1, with bias) of uniform width k, each followed by ReLU (BN if ``batch_norm``), and
+    one classifier layer ``fc1 = Linear(k, C)`` ("fc1 is the classification layer"; no dropout). With
+    k = 64 and C = 100 it has 266,788 parameters (inventory 000, Fig 5b [checked]). Not stated by the paper:
+    the hidden layers of the classifier (none [inferred]); initialisation (PyTorch's default here; the wu2020
+    zoo re-initialises with Xavier).
+    """
+    k = _positive_int(width, "width")
+    cfg: list[int | str] = [k if v != "M" else "M" for v in VGG_CFG[11]]
+    features, c, pools = _vgg_features(cfg, _positive_int(in_channels, "in_channels"), bool(batch_norm))
+    side = _spatial_after_pools(_positive_int(input_size, "input_size"), pools)
+    return VGG(features, nn.Sequential(nn.Linear(c * side * side, _positive_int(num_classes, "num_classes"))))
+
+
+# ---------------------------------------------------------------------------------------------
 # Registry
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {
@@ -451,6 +574,8 @@ _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "vgg": vgg,
     "mini_vgg": mini_vgg,
     "preresnet": preresnet,
+    "resnet18": resnet18,
+    "vgg11_w": vgg11_w,
     "logistic_regression": logistic_regression,
     "deep_linear": deep_linear,
 }

@@ -78,8 +78,10 @@ def find_layer(model: nn.Module, layer: nn.Module | str) -> tuple[str, nn.Module
     """(qualified name, module) of ``layer`` in ``model``: a submodule, a name from
     ``model.named_modules()`` (e.g. ``"7"`` in an ``nn.Sequential``), or the paper's name ``"fcK"`` /
     ``"convK"`` = the K-th ``nn.Linear`` / ``nn.Conv2d`` in registration order (Wu et al. 2020, §4
-    "layer:network"; right for the paper's F-n^m and LeNet5 as built by :mod:`hessian_spectra.models`,
-    to be checked for networks with shortcut convolutions such as ResNet18's "sc-conv")."""
+    "layer:network"; right for the paper's F-n^m, LeNet5 and VGG11-Wk as built by
+    :mod:`hessian_spectra.models`). A model with a ``paper_layer_names`` dict (paper name -> module name,
+    e.g. :class:`hessian_spectra.models.ResNet`, whose "sc-conv" shortcuts break registration order) is
+    looked up there first."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     named = dict(model.named_modules())
@@ -92,6 +94,9 @@ def find_layer(model: nn.Module, layer: nn.Module | str) -> tuple[str, nn.Module
         raise TypeError(f"layer must be a module or a name, got {type(layer).__name__}")
     if layer in named and layer != "":
         return layer, named[layer]
+    aliases = getattr(model, "paper_layer_names", None)
+    if isinstance(aliases, dict) and layer in aliases:
+        return aliases[layer], named[aliases[layer]]
     match = re.fullmatch(r"(fc|conv)(\d+)", layer)
     if match:
         kind = nn.Linear if match.group(1) == "fc" else nn.Conv2d
@@ -101,6 +106,8 @@ def find_layer(model: nn.Module, layer: nn.Module | str) -> tuple[str, nn.Module
             return found[index - 1]
         raise ValueError(f"layer {layer!r}: the model has {len(found)} {kind.__name__} layers")
     known = [n for n, m in named.items() if isinstance(m, (nn.Linear, nn.Conv2d))]
+    if isinstance(aliases, dict):
+        known = list(aliases) + known
     raise ValueError(f"unknown layer {layer!r}; Linear/Conv2d layers: {known} (or 'fc1', 'conv1', ...)")
 
 
@@ -336,6 +343,8 @@ def not_piecewise_linear(downstream: list[tuple[str, nn.Module]]) -> list[str]:
     bad = []
     for name, mod in downstream:
         if isinstance(mod, PIECEWISE_LINEAR_MODULES):
+            continue
+        if isinstance(mod, (nn.Sequential, nn.ModuleList)) and len(mod) == 0:  # an empty container is the identity
             continue
         if isinstance(mod, _EVAL_ONLY) and not mod.training:
             continue

@@ -34,6 +34,7 @@ erratum, §E1; ``torch.kron`` is the definition used.)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -47,6 +48,7 @@ __all__ = [
     "KroneckerEigenpairs",
     "KroneckerFactors",
     "input_autocorrelation",
+    "input_moments",
     "kronecker_eigenpairs",
     "kronecker_factors",
     "mean_direction",
@@ -227,6 +229,67 @@ def output_hessian(
     return kronecker_factors(model, layer, data, batch_size, **kwargs).output_hessian
 
 
+def input_moments(
+    model: nn.Module,
+    layers: Sequence[nn.Module | str],
+    data: Any,
+    batch_size: int | None = None,
+    *,
+    eval_mode: bool = True,
+    dtype: torch.dtype = torch.float64,
+) -> dict[str, tuple[Tensor, Tensor]]:
+    """The input autocorrelation E[x xᵀ] and mean E[x] of several layers in one pass of forward passes only
+    (no backward pass): ``{layer as given: (E[x xᵀ] (n×n), E[x] (n,))}``; for a conv layer E[X Xᵀ] of the
+    unfolded inputs (Wu et al. 2020, Eq. (38)) and E[X] (n, P). Enough for the statistics of Tables 6-7
+    (:func:`~hessian_spectra.structure.autocorrelation.autocorrelation_stats`) of every layer of a network at
+    the cost of one epoch of inference. Arguments as for :func:`kronecker_factors`."""
+    if isinstance(layers, (str, nn.Module)):
+        layers = [layers]
+    resolved = [(key, *find_layer(model, key)) for key in layers]
+    if not resolved:
+        raise ValueError("layers is empty: name at least one layer")
+    for _, name, mod in resolved:
+        layer_kind(name, mod)
+    batches = Batches.for_model(model, data, batch_size)
+    seen: dict[str, list[Tensor]] = {name: [] for _, name, _ in resolved}
+    sums: dict[str, list[Tensor]] = {}
+    count = 0
+
+    def hook(name: str) -> Any:
+        return lambda _m, inp, _out: seen[name].append(inp[0].detach())
+
+    handles = [mod.register_forward_hook(hook(name)) for _, name, mod in resolved]
+    try:
+        with model_mode(model, eval_mode), torch.no_grad():
+            for x, _ in batches:
+                for v in seen.values():
+                    v.clear()
+                model(x)
+                for _, name, mod in resolved:
+                    if len(seen[name]) != 1:
+                        raise ValueError(f"layer {name!r} ran {len(seen[name])} times in one forward pass "
+                                         "(expected once)")
+                    X = layer_input_matrix(name, mod, seen[name][0]).to(dtype)
+                    xx = X.T @ X if X.ndim == 2 else torch.einsum("bip,bjp->ij", X, X)
+                    if name in sums:
+                        sums[name][0] += xx
+                        sums[name][1] += X.sum(0)
+                    else:
+                        sums[name] = [xx, X.sum(0)]
+                count += int(x.shape[0])
+    finally:
+        for h in handles:
+            h.remove()
+    if count == 0:
+        raise ValueError("data yielded no samples: cannot form a mean over an empty data set")
+    out = {}
+    for key, name, _ in resolved:
+        xx, xs = sums[name]
+        E_xx = xx / count
+        out[key if isinstance(key, str) else name] = ((E_xx + E_xx.T) / 2, xs / count)
+    return out
+
+
 def input_autocorrelation(
     model: nn.Module,
     layer: nn.Module | str,
@@ -238,31 +301,9 @@ def input_autocorrelation(
 ) -> Tensor:
     """The input autocorrelation E[x xᵀ] of ``layer`` over ``data`` (n×n; Wu et al. 2020, §4; for a conv
     layer E[X Xᵀ] of the unfolded inputs, Eq. (38)), from forward passes only (no backward pass).
-    Arguments as for :func:`kronecker_factors`."""
-    name, mod = find_layer(model, layer)
-    layer_kind(name, mod)
-    batches = Batches.for_model(model, data, batch_size)
-    total: Tensor | None = None
-    count = 0
-    seen: list[Tensor] = []
-    handle = mod.register_forward_hook(lambda _m, inp, _out: seen.append(inp[0].detach()))
-    try:
-        with model_mode(model, eval_mode), torch.no_grad():
-            for x, _ in batches:
-                seen.clear()
-                model(x)
-                if len(seen) != 1:
-                    raise ValueError(f"layer {name!r} ran {len(seen)} times in one forward pass (expected once)")
-                X = layer_input_matrix(name, mod, seen[0]).to(dtype)
-                xx = X.T @ X if X.ndim == 2 else torch.einsum("bip,bjp->ij", X, X)
-                total = xx if total is None else total + xx
-                count += int(x.shape[0])
-    finally:
-        handle.remove()
-    if total is None or count == 0:
-        raise ValueError("data yielded no samples: cannot form a mean over an empty data set")
-    out = total / count
-    return (out + out.T) / 2
+    Arguments as for :func:`kronecker_factors`; several layers at once: :func:`input_moments`."""
+    (E_xx, _), = input_moments(model, [layer], data, batch_size, eval_mode=eval_mode, dtype=dtype).values()
+    return E_xx
 
 
 def kronecker_eigenpairs(output_hessian: Tensor, input_autocorrelation: Tensor, k: int) -> KroneckerEigenpairs:
