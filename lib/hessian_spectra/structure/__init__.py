@@ -19,8 +19,20 @@ Modules (Wu et al. 2020, "Dissecting Hessian", unless stated):
   concatenated layer outputs, w_i = (u_i⁽ᵖ⁾ ⊗ E[x̄⁽ᵖ⁾])_p, λ_i ≈ σ_i‖w_i‖², Eqs. (44)-(51)).
 
 The exact layer-wise Hessian product of a fully connected layer (a curvature *operator*) lives in the
-engine, :func:`hessian_spectra.hessian.fc_layer_hessian`. Planned here: class / cross-class
-decompositions of G (Papyan 2020). One paper's own experiments go to ``hessian_spectra.papers.<key>``.
+engine, :func:`hessian_spectra.hessian.fc_layer_hessian`. One paper's own experiments go to
+``hessian_spectra.papers.<key>``.
+
+Papyan (2020), "Traces of class/cross-class structure":
+
+- :mod:`.class_moments`: class moments of per-sample vectors (h_c, H_class, H_within, Σ_B, Σ_W; §7.4) and
+  weighted cross-class moments (w_{c,c'}, v_{c,c'}, v_c and the decomposition V = V_class + V_cross +
+  V_within + V_{c=c'} of Eq. (6.4)/(A.1), §7.7), with low-rank operators, knockouts and Gram duals.
+- :mod:`.class_gradients`: extended gradients g_{i,c,c'} = J_iᵀ(p_i − e_{c'}) (Eq. (6.1)); the C² gradient
+  cross-class means in one pass with C backward passes over class-sorted data; Tr G_within,c (Fig 6).
+- :mod:`.class_layers`: per fully connected layer, features H^{l−1}, backpropagated errors Δ^l, G^l_KFAC,
+  G^l_CFAC (Defs. 7.1-7.2) and W^l_class (§7.13) in one pass with C backward passes.
+- :mod:`.knockout`: subtraction and projection knockouts (Defs. 3.1-3.2), low-rank operators.
+- :mod:`.gram`: spectra of low-rank second moments through Gram duals, G's spectrum through the NTK dual.
 """
 
 from ..hessian.layerwise import find_layer
@@ -35,6 +47,23 @@ from .autocorrelation import (
     theorem_f1_condition,
     theorem_f1_overlap,
 )
+from .class_gradients import (
+    ExtendedGradients,
+    class_ggn_traces,
+    extended_gradients,
+    gradient_class_means,
+    per_sample_jacobians,
+    within_class_traces,
+)
+from .class_layers import KroneckerSumOperator, LayerClassStatistics, feature_class_moments, layer_class_statistics
+from .class_moments import (
+    COMPONENTS,
+    ClassMoments,
+    CrossClassMoments,
+    class_covariances,
+    class_moments,
+    cross_class_moments,
+)
 from .full_hessian import (
     FullHessianApproximation,
     FullOutputHessian,
@@ -42,6 +71,8 @@ from .full_hessian import (
     full_output_hessian,
     lift_output_vectors,
 )
+from .gram import GramSpectrum, ggn_ntk_dual, gram_dual, gram_dual_eigenvalues, ntk_gram
+from .knockout import LowRankOperator, ProjectionKnockout, orthonormal_basis, projection_knockout, subtraction_knockout
 from .kronecker import (
     KroneckerEigenpairs,
     KroneckerFactors,
@@ -73,21 +104,41 @@ from .overlap import (
 
 __all__ = [
     "AutocorrelationStats",
+    "COMPONENTS",
+    "ClassMoments",
+    "CrossClassMoments",
+    "ExtendedGradients",
     "FullHessianApproximation",
     "FullOutputHessian",
+    "GramSpectrum",
     "KroneckerEigenpairs",
     "KroneckerFactors",
+    "KroneckerSumOperator",
+    "LayerClassStatistics",
+    "LowRankOperator",
     "OverlapCurve",
+    "ProjectionKnockout",
     "TheoremF1Condition",
     "approximate_full_hessian_eigenpairs",
     "approximate_output_hessian",
     "autocorrelation_stats",
+    "class_covariances",
+    "class_ggn_traces",
+    "class_moments",
     "correspondence_matrix",
+    "cross_class_moments",
+    "extended_gradients",
+    "feature_class_moments",
     "find_layer",
     "full_output_hessian",
+    "ggn_ntk_dual",
+    "gradient_class_means",
+    "gram_dual",
+    "gram_dual_eigenvalues",
     "input_autocorrelation",
     "kronecker_eigenpairs",
     "kronecker_factors",
+    "layer_class_statistics",
     "layer_weight_product",
     "lift_output_vectors",
     "matricize",
@@ -95,18 +146,24 @@ __all__ = [
     "mean_direction",
     "mean_softmax_hessian",
     "mean_to_covariance_ratio",
+    "ntk_gram",
+    "orthonormal_basis",
     "output_hessian",
     "overlap_curve",
     "pairwise_overlap_curve",
+    "per_sample_jacobians",
     "predicted_output_subspace",
+    "projection_knockout",
     "random_overlap_baseline",
     "random_two_layer_weights",
     "spectral_ratio",
     "spectral_ratio_bound",
     "subspace_overlap",
     "subspace_overlap_as_printed",
+    "subtraction_knockout",
     "theorem_f1_condition",
     "theorem_f1_overlap",
     "top_singular_ratio",
     "weight_product",
+    "within_class_traces",
 ]
