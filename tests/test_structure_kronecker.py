@@ -213,7 +213,7 @@ def test_input_moments_of_several_layers_equal_the_factors() -> None:
     assert list(mom) == layers
     for layer in layers:
         f = kronecker_factors(net, layer, (x, y))
-        assert _rel(mom[layer][0], f.input_autocorrelation) < TOL
-        assert _rel(mom[layer][1], f.input_mean) < TOL
+        assert _rel(mom[layer]["autocorrelation"], f.input_autocorrelation) < TOL
+        assert _rel(mom[layer]["mean"], f.input_mean) < TOL
     with pytest.raises(ValueError, match="unknown layer"):
         input_moments(net, ["conv99x"], (x, y))

@@ -12,7 +12,7 @@ from torch import nn
 
 from hessian_spectra.papers.wu2020 import batch_norm as bn
 from hessian_spectra.papers.wu2020 import claims as cl
-from hessian_spectra.structure import kronecker_factors
+from hessian_spectra.structure import input_moments, kronecker_factors
 from hessian_spectra.structure.autocorrelation import autocorrelation_stats
 
 
@@ -41,7 +41,7 @@ def test_input_moments_match_a_direct_loop():
     net = tiny_bn_cnn()
     x = torch.randn(23, 2, 8, 8, dtype=torch.float64)
     y = torch.randint(0, 3, (23,))
-    mom = bn.input_moments(net, (x, y), ["conv1", "conv2", "fc1", "fc2"], batch_size=5)
+    mom = input_moments(net, ["conv1", "conv2", "fc1", "fc2"], (x, y), batch_size=5)
     # reference: run the layers by hand, one sample at a time
     inputs = {"conv1": [], "conv2": [], "fc1": [], "fc2": []}
     with torch.no_grad():
@@ -70,7 +70,7 @@ def test_input_moments_agree_with_kronecker_factors_and_restore_the_mode():
     net.train()
     x = torch.randn(17, 2, 8, 8, dtype=torch.float64)
     y = torch.randint(0, 3, (17,))
-    mom = bn.input_moments(net, (x, y), ["conv2", "fc1"], batch_size=4)
+    mom = input_moments(net, ["conv2", "fc1"], (x, y), batch_size=4)
     assert net.training  # the caller's mode is restored
     for layer in ("conv2", "fc1"):
         f = kronecker_factors(net, layer, (x, y), batch_size=6)

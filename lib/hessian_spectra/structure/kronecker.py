@@ -237,12 +237,16 @@ def input_moments(
     *,
     eval_mode: bool = True,
     dtype: torch.dtype = torch.float64,
-) -> dict[str, tuple[Tensor, Tensor]]:
+) -> dict[str, dict[str, Any]]:
     """The input autocorrelation E[x xᵀ] and mean E[x] of several layers in one pass of forward passes only
-    (no backward pass): ``{layer as given: (E[x xᵀ] (n×n), E[x] (n,))}``; for a conv layer E[X Xᵀ] of the
-    unfolded inputs (Wu et al. 2020, Eq. (38)) and E[X] (n, P). Enough for the statistics of Tables 6-7
-    (:func:`~hessian_spectra.structure.autocorrelation.autocorrelation_stats`) of every layer of a network at
-    the cost of one epoch of inference. Arguments as for :func:`kronecker_factors`."""
+    (no backward pass), enough for the statistics of Tables 6-8 (Wu et al. 2020;
+    :func:`~hessian_spectra.structure.autocorrelation.autocorrelation_stats`) of every layer of a network at
+    the cost of one epoch of inference.
+
+    Returns ``{layer as given: {"autocorrelation": E[x xᵀ] (n×n), "mean": E[x] (n,), "kind": "linear" | "conv",
+    "count": N}}``; for a conv layer E[X Xᵀ] = E[Σ_p X_p X_pᵀ] of the unfolded inputs (Eq. (38), no 1/P) and
+    E[X] (n, P), the convention of :func:`kronecker_factors`. Arguments as for :func:`kronecker_factors`
+    (``eval_mode``: batch norm with running statistics, restored afterwards)."""
     if isinstance(layers, (str, nn.Module)):
         layers = [layers]
     resolved = [(key, *find_layer(model, key)) for key in layers]
@@ -282,11 +286,12 @@ def input_moments(
             h.remove()
     if count == 0:
         raise ValueError("data yielded no samples: cannot form a mean over an empty data set")
-    out = {}
-    for key, name, _ in resolved:
+    out: dict[str, dict[str, Any]] = {}
+    for key, name, mod in resolved:
         xx, xs = sums[name]
         E_xx = xx / count
-        out[key if isinstance(key, str) else name] = ((E_xx + E_xx.T) / 2, xs / count)
+        out[key if isinstance(key, str) else name] = {"autocorrelation": (E_xx + E_xx.T) / 2, "mean": xs / count,
+                                                      "kind": layer_kind(name, mod), "count": count}
     return out
 
 
@@ -302,8 +307,8 @@ def input_autocorrelation(
     """The input autocorrelation E[x xᵀ] of ``layer`` over ``data`` (n×n; Wu et al. 2020, §4; for a conv
     layer E[X Xᵀ] of the unfolded inputs, Eq. (38)), from forward passes only (no backward pass).
     Arguments as for :func:`kronecker_factors`; several layers at once: :func:`input_moments`."""
-    (E_xx, _), = input_moments(model, [layer], data, batch_size, eval_mode=eval_mode, dtype=dtype).values()
-    return E_xx
+    (moments,) = input_moments(model, [layer], data, batch_size, eval_mode=eval_mode, dtype=dtype).values()
+    return moments["autocorrelation"]
 
 
 def kronecker_eigenpairs(output_hessian: Tensor, input_autocorrelation: Tensor, k: int) -> KroneckerEigenpairs:
