@@ -39,6 +39,13 @@ torch.set_num_threads(1)
         (models.lenet5, dict(in_channels=3, batch_norm=True), 62_006, "inventory 000 Table 5"),
         (models.lenet5, dict(in_channels=3, fc_widths=(80, 84)), 42_606, "inventory 000 Fig 5c"),
         (models.mlp, dict(in_dim=784, widths=[200, 200], num_classes=10), 199_210, "inventory 000 §9"),
+        # Papyan (2020) §4.1 "VGG11, an architecture with 28 million parameters": the author's VGG11-BN with
+        # the BN classifier (inventory 001 Fig 3 [checked]: 28,156,554 for one input channel, C = 10);
+        # the 8 x 2048 MLP with BN before ReLU (inventory 001 Fig 7: ≈31.0M MNIST, ≈35.7M CIFAR-10)
+        (models.vgg, dict(depth=11, batch_norm=True, num_classes=10, in_channels=1, classifier="papyan"),
+         28_156_554, "inventory 001 Fig 3"),
+        (models.bn_mlp, dict(in_dim=784, widths=[2048] * 8, num_classes=10), 31_019_018, "inventory 001 Fig 7"),
+        (models.bn_mlp, dict(in_dim=3072, widths=[2048] * 8, num_classes=10), 35_704_842, "inventory 001 Fig 7"),
         # Beyond-RMT §4.2: logistic regression on MNIST "P = 7850"
         (models.logistic_regression, dict(in_dim=784, num_classes=10), 7_850, "Beyond-RMT §4.2"),
     ],

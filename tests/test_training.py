@@ -167,3 +167,17 @@ def test_prepare_data_mnist_pooled():
     assert torch.bincount(train_d.y).tolist() == [2] * 10
     assert float(train_d.x.mean()) == pytest.approx(0.0, abs=1e-5)
     assert "average-pooled" in train_d.note and "standardised" in train_d.note
+
+
+def test_prepare_data_mnist_padded():
+    """``pad`` zero-pads MNIST to 32 x 32 (torchvision ``Pad(2)``) before pooling and normalisation."""
+    try:
+        raw, _ = training.prepare_data({"name": "mnist", "per_class": 2})
+        padded, _ = training.prepare_data({"name": "mnist", "per_class": 2, "pad": 2})
+    except FileNotFoundError as exc:  # no local MNIST and no network
+        pytest.skip(str(exc))
+    assert padded.x.shape == (20, 1, 32, 32)
+    assert torch.equal(padded.x[:, :, 2:-2, 2:-2], raw.x) and float(padded.x[:, :, :2].abs().sum()) == 0.0
+    assert "zero-padded by 2 px" in padded.note
+    with pytest.raises(ValueError, match="pad"):
+        training.prepare_data({"name": "mnist", "per_class": 2, "pad": -1})

@@ -31,8 +31,8 @@ import torch
 from torch import nn
 
 __all__ = [
-    "mlp", "lenet5", "vgg", "mini_vgg", "preresnet", "resnet18", "vgg11_w", "logistic_regression", "deep_linear",
-    "build_model", "count_parameters", "initialize", "INITIALIZATIONS", "MODEL_NAMES", "VGG_CFG",
+    "mlp", "bn_mlp", "lenet5", "vgg", "mini_vgg", "preresnet", "resnet18", "vgg11_w", "logistic_regression", "deep_linear",
+    "build_model", "builder_name", "count_parameters", "initialize", "INITIALIZATIONS", "MODEL_NAMES", "VGG_CFG",
 ]
 
 # ---------------------------------------------------------------------------------------------
@@ -127,6 +127,29 @@ def mlp(in_dim: int, widths: Sequence[int], num_classes: int, activation: str = 
             layers.append(nn.BatchNorm1d(w, affine=False))
         d = w
     layers.append(nn.Linear(d, num_classes, bias=bias))
+    return nn.Sequential(*layers)
+
+
+def bn_mlp(in_dim: int, widths: Sequence[int], num_classes: int) -> nn.Sequential:
+    """Fully connected network with batch norm before every ReLU (Papyan 2020, §7 footnote 4):
+    ``Flatten -> [Linear(bias=False) -> BatchNorm1d -> ReLU] x m -> Linear(C)``.
+
+    z^l = W^l h^{l-1} (no bias, §7.1: the hidden layers' gradient is exactly δ^l h^{l-1ᵀ}, Eq. (7.2)),
+    then BN (affine, PyTorch defaults; not stated by the paper) and ReLU, so h^l = ReLU(BN(z^l)). The
+    paper's "eight-layer MLP with 2048 neurons in each hidden layer" is ``bn_mlp(d, [2048] * 8, C)``
+    (inventory 001 §E15: 8 hidden layers plus the classifier; hidden biases not stated, none here):
+    31,019,018 parameters for MNIST (d = 784, C = 10; 35,704,842 for CIFAR-10, d = 3072). The classifier keeps its bias. PyTorch's default
+    initialisation (not stated by the paper).
+    """
+    in_dim = _positive_int(in_dim, "in_dim")
+    num_classes = _positive_int(num_classes, "num_classes")
+    hidden = _widths(widths, "widths")
+    layers: list[nn.Module] = [nn.Flatten()]
+    d = in_dim
+    for w in hidden:
+        layers += [nn.Linear(d, w, bias=False), nn.BatchNorm1d(w), nn.ReLU()]
+        d = w
+    layers.append(nn.Linear(d, num_classes))
     return nn.Sequential(*layers)
 
 
@@ -251,7 +274,8 @@ def _spatial_after_pools(input_size: int, pools: int) -> int:
 
 
 def vgg(depth: int = 16, batch_norm: bool = True, num_classes: int = 10, width_multiplier: float = 1.0,
-        in_channels: int = 3, classifier: str = "swa", dropout: float = 0.5, input_size: int = 32) -> VGG:
+        in_channels: int = 3, classifier: str = "swa", dropout: float = 0.5, input_size: int = 32,
+        classifier_width: int | None = None) -> VGG:
     """VGG-``depth`` for 32 x 32 inputs (CIFAR variant).
 
     Features: torchvision's configuration ``VGG_CFG[depth]`` of 3x3 convolutions (padding 1, with bias),
@@ -265,6 +289,10 @@ def vgg(depth: int = 16, batch_norm: bool = True, num_classes: int = 10, width_m
           §E31): VGG-16BN 15,299,748 and VGG-16 15,291,300 for C = 100; 15,253,578 / 15,245,130 for C = 10.
         - ``"linear"``: a single ``Linear(512, C)`` (the common "CIFAR VGG" of e.g. kuangliu/pytorch-cifar);
           VGG-16-BN then has 14,728,266 parameters for C = 10 (the model of ../shared/BASELINES.md).
+        - ``"papyan"``: ``Linear(512, 4096, bias=False) -> BN -> ReLU -> Linear(4096, 4096, bias=False) -> BN ->
+          ReLU -> Linear(4096, C)``, Papyan's (2020) VGG11 "with 28 million parameters" (§4.1; dropout
+          replaced by BN, App. D.3; layers from the author's earlier code, inventory 001 Fig 3 [ext]):
+          VGG11-BN has 28,156,554 parameters for one input channel and C = 10, 28,157,706 for three.
 
     Args:
         depth: 11, 13, 16 or 19.
@@ -278,6 +306,8 @@ def vgg(depth: int = 16, batch_norm: bool = True, num_classes: int = 10, width_m
         dropout: dropout probability of the ``swa`` classifier (0.5 = ``nn.Dropout()`` default in the SWA
             code). Spectral computations run in eval mode, where dropout is the identity.
         input_size: input side; the classifier input is 512 * (side / 32)^2 (for side 32: 512).
+        classifier_width: hidden width of the ``swa`` / ``papyan`` classifier (default 512 / 4096 times
+            ``width_multiplier``; the CPU stand-ins of Papyan's VGG11 set it on its own).
 
     Initialisation as the SWA code: conv N(0, 2 / (9 C_out)), conv bias 0, BN (1, 0), Linear default.
     """
@@ -293,15 +323,21 @@ def vgg(depth: int = 16, batch_norm: bool = True, num_classes: int = 10, width_m
     features, c, pools = _vgg_features(cfg, in_channels, batch_norm)
     side = _spatial_after_pools(_positive_int(input_size, "input_size"), pools)
     d = c * side * side
+    base = {"swa": 512, "papyan": 4096}.get(classifier, 0)
+    hidden = _positive_int(classifier_width, "classifier_width") if classifier_width is not None \
+        else max(1, int(round(base * width_multiplier)))
     if classifier == "swa":
-        hidden = max(1, int(round(512 * width_multiplier)))
         head = nn.Sequential(nn.Dropout(dropout), nn.Linear(d, hidden), nn.ReLU(),
                              nn.Dropout(dropout), nn.Linear(hidden, hidden), nn.ReLU(),
+                             nn.Linear(hidden, num_classes))
+    elif classifier == "papyan":
+        head = nn.Sequential(nn.Linear(d, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(),
+                             nn.Linear(hidden, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(),
                              nn.Linear(hidden, num_classes))
     elif classifier == "linear":
         head = nn.Sequential(nn.Linear(d, num_classes))
     else:
-        raise ValueError(f"unknown VGG classifier {classifier!r}; known: swa, linear")
+        raise ValueError(f"unknown VGG classifier {classifier!r}; known: swa, papyan, linear")
     model = VGG(features, head)
     _swa_conv_init(model)
     return model
@@ -570,6 +606,7 @@ def vgg11_w(width: int = 64, num_classes: int = 10, batch_norm: bool = False, in
 
 _BUILDERS: dict[str, Callable[..., nn.Module]] = {
     "mlp": mlp,
+    "bn_mlp": bn_mlp,
     "lenet5": lenet5,
     "vgg": vgg,
     "mini_vgg": mini_vgg,
@@ -618,13 +655,29 @@ def build_model(name: str, **kwargs: Any) -> nn.Module:
     ``_bn`` suffix (``batch_norm=True``); ``preresnet110``; ``lenet5_bn``. The keyword ``init`` (one of
     ``INITIALIZATIONS``, default ``pytorch``) re-initialises the built model (:func:`initialize`).
     """
+    key, kw = _resolve(name, kwargs)
+    init = kw.pop("init", "pytorch")
+    if init not in INITIALIZATIONS:
+        raise ValueError(f"unknown initialization {init!r} for model {name!r}; known: {', '.join(INITIALIZATIONS)}")
+    try:
+        model = _BUILDERS[key](**kw)
+    except TypeError as exc:
+        raise ValueError(f"bad arguments for model {name!r}: {exc}") from None
+    return initialize(model, init)
+
+
+def builder_name(name: str) -> str:
+    """The name of the builder function :func:`build_model` calls for ``name`` (``"vgg16_bn"`` -> ``"vgg"``)."""
+    key, _ = _resolve(name, {})
+    return _BUILDERS[key].__name__
+
+
+def _resolve(name: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(registry key, keyword arguments) of a model name with its shortcuts (see :func:`build_model`)."""
     if not isinstance(name, str):
         raise ValueError(f"model name must be a string, got {name!r}")
     key = name.strip().lower().replace("-", "_")
     kw = dict(kwargs)
-    init = kw.pop("init", "pytorch")
-    if init not in INITIALIZATIONS:
-        raise ValueError(f"unknown initialization {init!r} for model {name!r}; known: {', '.join(INITIALIZATIONS)}")
     vgg_match = re.fullmatch(r"vgg_?(\d+)(_?bn)?", key)
     prn_match = re.fullmatch(r"preresnet_?(\d+)", key)
     if vgg_match:
@@ -640,8 +693,4 @@ def build_model(name: str, **kwargs: Any) -> nn.Module:
     if key not in _BUILDERS:
         raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)} "
                          "(and vgg16, vgg16_bn, preresnet110, lenet5_bn, ...)")
-    try:
-        model = _BUILDERS[key](**kw)
-    except TypeError as exc:
-        raise ValueError(f"bad arguments for model {name!r}: {exc}") from None
-    return initialize(model, init)
+    return key, kw

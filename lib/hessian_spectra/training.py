@@ -46,10 +46,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from .pipeline.cache import checkpoint_dir as _default_checkpoint_dir
-from .pipeline.cache import code_version, config_hash
+from .pipeline.cache import code_version, config_hash, definition_version
 from .files import atomic_path, atomic_write_text, remove_stale_temporaries
 from .data import LabelledData, load_dataset, per_class, random_labels, select_classes, standardize, subset
-from .models import build_model
+from .models import build_model, builder_name
 from .utils import default_device, seed_everything
 
 __all__ = [
@@ -65,9 +65,19 @@ AUGMENTATIONS: tuple[str, ...] = ("none", "crop_flip")
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # Bump when the meaning of a stored checkpoint changes, so that old caches are not reused.
 _FORMAT_VERSION = 1
-# What a checkpoint depends on besides its configuration: the code that builds, feeds and trains the
-# model (see hessian_spectra.pipeline.cache.code_version; docstrings and comments do not count).
-_CODE_MODULES = ("hessian_spectra.training", "hessian_spectra.models", "hessian_spectra.data")
+# What a checkpoint depends on besides its configuration: the code that feeds and trains the model (these
+# modules, whole) and the code that builds it: the builder it names in hessian_spectra.models and everything
+# that builder uses there (hessian_spectra.pipeline.cache.definition_version), so that adding or changing
+# another architecture keeps the checkpoint. Docstrings and comments do not count.
+_CODE_MODULES = ("hessian_spectra.training", "hessian_spectra.data")
+_MODEL_ROOTS = ("build_model", "initialize", "_resolve")   # + the builder; the registry is not followed
+_MODEL_STOP = ("_BUILDERS", "MODEL_NAMES")
+
+
+def model_code_version(model: str) -> str:
+    """The version of the code of :mod:`hessian_spectra.models` that builds ``model`` (its builder, what the
+    builder uses, :func:`~hessian_spectra.models.build_model` and :func:`~hessian_spectra.models.initialize`)."""
+    return definition_version("hessian_spectra.models", (builder_name(model),) + _MODEL_ROOTS, _MODEL_STOP)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,6 +254,19 @@ def learning_rate(config: TrainConfig, epoch: int) -> float:
 # Data
 
 
+def _zero_pad(data: LabelledData, pad: int) -> LabelledData:
+    from dataclasses import replace
+
+    if pad == 0:
+        return data
+    if pad < 0 or data.x.ndim != 4:
+        raise ValueError(f"bad data spec: pad must be a non-negative number of pixels for images (N, C, H, W), "
+                         f"got pad={pad} for inputs of shape {tuple(data.x.shape)}")
+    x = F.pad(data.x, (pad, pad, pad, pad))
+    note = "; ".join(n for n in (data.note, f"zero-padded by {pad} px to {x.shape[-2]}x{x.shape[-1]}") if n)
+    return replace(data, x=x, note=note)
+
+
 def _avg_pool(data: LabelledData, factor: int) -> LabelledData:
     from dataclasses import replace
 
@@ -260,13 +283,14 @@ def prepare_data(spec: Mapping[str, Any], device: torch.device | str | None = No
 
     ``name`` (required; :func:`hessian_spectra.data.load_dataset`), ``classes`` (list, relabelled),
     ``per_class`` (int, class-balanced subsample of the training set) or ``subset`` (int), with
-    ``subset_seed`` (default 0), ``random_labels`` (fraction, seed ``subset_seed``), ``pool`` (average
-    pooling factor, default 1), ``normalize`` (``"none"`` default, ``"standardize"`` = per-channel
+    ``subset_seed`` (default 0), ``random_labels`` (fraction, seed ``subset_seed``), ``pad`` (zero padding in
+    pixels on every side, default 0: MNIST's 28 x 28 to 32 x 32 with 2, torchvision's ``Pad(2)``), ``pool``
+    (average pooling factor, default 1), ``normalize`` (``"none"`` default, ``"standardize"`` = per-channel
     statistics of the prepared training set applied to both splits, or ``{"mean": [...], "std": [...]}``),
     ``test`` (bool, default False: also prepare the test split; ``test_per_class`` / ``test_subset``
     subsample it).
     """
-    known = {"name", "classes", "per_class", "subset", "subset_seed", "random_labels", "pool", "normalize",
+    known = {"name", "classes", "per_class", "subset", "subset_seed", "random_labels", "pad", "pool", "normalize",
              "test", "test_per_class", "test_subset"}
     unknown = set(spec) - known
     if unknown:
@@ -290,6 +314,7 @@ def prepare_data(spec: Mapping[str, Any], device: torch.device | str | None = No
             d = subset(d, int(n_sub), seed=seed)
         if split == "train" and spec.get("random_labels"):
             d = random_labels(d, float(spec["random_labels"]), seed=seed)
+        d = _zero_pad(d, int(spec.get("pad", 0)))
         d = _avg_pool(d, int(spec.get("pool", 1)))
         out[split] = d
     norm = spec.get("normalize", "none")
@@ -409,7 +434,7 @@ def run_directory(config: TrainConfig | Mapping[str, Any], data: LabelledData | 
     cfg = as_train_config(config)
     dev = torch.device(device) if device is not None else default_device()
     key: dict[str, Any] = {"config": cfg.to_dict(), "device_type": dev.type, "format": _FORMAT_VERSION,
-                           "code": code_version(*_CODE_MODULES)}
+                           "code": code_version(*_CODE_MODULES), "model_code": model_code_version(cfg.model)}
     if data is not None:
         key["data_fingerprint"] = _fingerprint(data, test_data)
     elif not cfg.data:
