@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -104,3 +105,36 @@ def test_cached_follows_the_cache_folder_at_call_time(tmp_path, monkeypatch):
     monkeypatch.setenv("HESSIAN_SPECTRA_CACHE", str(tmp_path / "second"))
     assert f(3) == 9 and f(3) == 9 and calls == [3]
     assert (tmp_path / "second").is_dir() and not (tmp_path / "first").exists()
+
+
+def test_definitions_digest_follows_what_a_definition_uses():
+    """A definition's digest changes with its own code and with the helpers it uses (transitively), and not
+    with other definitions, docstrings or comments."""
+    base = ("import math\n\ndef helper(x):\n    return x + 1\n\ndef builder(x):\n    '''doc'''\n    return helper(x)\n\n"
+            "def other(x):\n    return x * 2\n\nREGISTRY = {'b': builder, 'o': other}\n")
+    d = C.definitions_digest(base, ["builder"], stop=["REGISTRY"])
+    assert C.definitions_digest(base.replace("return x * 2", "return x * 3"), ["builder"]) == d        # other edited
+    assert C.definitions_digest(base + "\ndef added():\n    return 0\n", ["builder"]) == d             # one added
+    assert C.definitions_digest(base.replace("'''doc'''", "'''new doc'''  # note"), ["builder"]) == d  # docs
+    assert C.definitions_digest(base.replace("x + 1", "x + 2"), ["builder"]) != d                      # helper edited
+    assert C.definitions_digest(base.replace("import math", "import cmath"), ["builder"]) != d          # imports count
+    with pytest.raises(ValueError, match="no top-level definition"):
+        C.definitions_digest(base, ["missing"])
+
+
+def test_checkpoint_keys_follow_their_own_model_builder():
+    """Training checkpoints are keyed by the code of the builder they use: the MLP's key does not depend on the
+    ResNet builder, the VGG shortcuts resolve to one builder, and an unknown model is a clear error."""
+    from hessian_spectra import models
+    v_mlp = training.model_code_version("mlp")
+    assert v_mlp != training.model_code_version("resnet18")
+    assert models.builder_name("vgg16_bn") == "vgg" and training.model_code_version("vgg16_bn") == training.model_code_version("vgg11")
+    src = Path(models.__file__).read_text()
+    digest = C.definitions_digest(src, ["mlp", *training._MODEL_ROOTS], training._MODEL_STOP)
+    assert digest == v_mlp
+    added = src + "\n\ndef brand_new_net(width: int = 3) -> nn.Module:\n    return nn.Linear(width, width)\n"
+    assert C.definitions_digest(added, ["mlp", *training._MODEL_ROOTS], training._MODEL_STOP) == v_mlp
+    changed = src.replace("def resnet18(", "def resnet18(unused: int = 0, ")
+    assert C.definitions_digest(changed, ["mlp", *training._MODEL_ROOTS], training._MODEL_STOP) == v_mlp
+    with pytest.raises(ValueError, match="unknown model"):
+        training.model_code_version("no_such_net")

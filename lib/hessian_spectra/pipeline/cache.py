@@ -30,6 +30,7 @@ from ..utils import repo_root
 
 __all__ = [
     "CORE_MODULES", "cache_dir", "checkpoint_dir", "memory", "cached", "code_version", "config_hash",
+    "definition_version", "definitions_digest",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,14 +78,7 @@ def _source_files(module_name: str) -> list[Path]:
 
 def _normalized_source(path: Path) -> str:
     """The module's syntax tree without docstrings (comments are not in it): what the code does."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree, include_attributes=False)
+    return ast.dump(_strip_docstrings(ast.parse(path.read_text(), filename=str(path))), include_attributes=False)
 
 
 @functools.lru_cache(maxsize=None)
@@ -94,6 +88,64 @@ def _module_version(module_name: str) -> str:
         h.update(path.name.encode())
         h.update(_normalized_source(path).encode())
     return h.hexdigest()
+
+
+def _strip_docstrings(tree: ast.AST) -> ast.AST:
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def definitions_digest(source: str, roots: Sequence[str], stop: Sequence[str] = ()) -> str:
+    """A 12-hex digest of the top-level definitions ``roots`` of a module's ``source`` and of every top-level
+    definition (function, class, assigned name) they use, transitively, except the names in ``stop``; the
+    module's import statements count too, docstrings and comments do not. See :func:`definition_version`."""
+    tree = _strip_docstrings(ast.parse(source))
+    defs: dict[str, ast.AST] = {}
+    imports: list[ast.AST] = []
+    for node in tree.body:  # type: ignore[attr-defined]
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs[node.name] = node
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        defs[n.id] = node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            imports.append(node)
+    missing = [r for r in roots if r not in defs]
+    if missing:
+        raise ValueError(f"no top-level definition named {missing} in the module")
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        name = stack.pop()
+        if name in seen or name in stop or name not in defs:
+            continue
+        seen.add(name)
+        stack.extend(n.id for n in ast.walk(defs[name]) if isinstance(n, ast.Name) and n.id in defs)
+    h = hashlib.sha256()
+    for node in imports:
+        h.update(ast.dump(node, include_attributes=False).encode())
+    for name in sorted(seen):
+        h.update(name.encode())
+        h.update(ast.dump(defs[name], include_attributes=False).encode())
+    return h.hexdigest()[:12]
+
+
+@functools.lru_cache(maxsize=None)
+def definition_version(module_name: str, roots: tuple[str, ...], stop: tuple[str, ...] = ()) -> str:
+    """:func:`definitions_digest` of the module ``module_name`` (a single file): the version of the code a
+    call of ``roots`` can run, unlike :func:`code_version`, which changes with any edit of the module. Training
+    checkpoints use it for the model builder they were made with, so that adding or editing another
+    architecture in :mod:`hessian_spectra.models` keeps them. Cached per process."""
+    (path,) = _source_files(module_name)
+    return definitions_digest(path.read_text(), roots, stop)
 
 
 def code_version(*modules: str) -> str:
