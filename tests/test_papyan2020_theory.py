@@ -3,9 +3,10 @@ simulation; the Fig 1 three-level model; the Fig 15 matrices."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
-
 from hessian_spectra.papers.papyan2020 import theory as th
 
 
@@ -35,7 +36,7 @@ def test_simulation_matches_theorem():
     ev = np.sort(np.linalg.eigvalsh(G))[::-1]
     cf = th.theorem_8_1_spectrum(D, C, t, a)
     edges = np.cumsum([0, *th.fisher_levels(D, C, t, a)["multiplicities"]])
-    for lo, hi in zip(edges[:-2], edges[1:-1]):
+    for lo, hi in itertools.pairwise(edges[:-1]):
         assert ev[lo:hi].mean() == pytest.approx(cf[lo], rel=0.02)
     assert np.abs(ev[edges[-2]:]).max() < 1e-12  # the D zero eigenvalues are exact (U_c 1 = 0)
 

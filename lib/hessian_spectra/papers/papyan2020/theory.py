@@ -190,7 +190,7 @@ def three_level_model(D: int, C: int, n: int, *, global_norm: float, class_norm:
     within-cross-class covariance (Def. 1.12), all from the sample (unweighted averages)."""
     _check_dc(D, C)
     rng = np.random.default_rng(seed)
-    g = lambda *shape: rng.standard_normal(shape) / np.sqrt(D)  # noqa: E731
+    g = lambda *shape: rng.standard_normal(shape) / np.sqrt(D)
     v = (global_norm * g(D) + class_norm * g(C, D)[None, :, None, :] + cross_norm * g(C, C, D)[None]
          + noise * g(n, C, C, D))
     flat = v.reshape(-1, D)
@@ -200,7 +200,7 @@ def three_level_model(D: int, C: int, n: int, *, global_norm: float, class_norm:
     glob = class_means.mean(0)              # v_G (Def. 1.7)
     z_cross = cross_means - class_means[:, None, :]
     z_within = v - cross_means[None]
-    eig = lambda M: np.sort(np.linalg.eigvalsh((M + M.T) / 2))[::-1]  # noqa: E731
+    eig = lambda M: np.sort(np.linalg.eigvalsh((M + M.T) / 2))[::-1]
     return {
         "total": eig(V),
         "global": eig(np.outer(glob, glob)),

@@ -26,7 +26,9 @@ outliers in small models, so these use raw, non-centred pixels in [0, 1]):
   :func:`hessian_spectra.models.vgg` ``classifier="papyan"``) with every convolution 1/32 as wide (2, 4, 8,
   8, 16, 16, 16, 16 channels) and a classifier of width 256 (the paper's 4096): 82,502 parameters on
   MNIST. 30 epochs (the paper's step schedule at 1/3 and 2/3), initial learning rate 0.05;
-- ResNet18: kuangliu's ResNet18 with stage widths (2, 4, 8, 16) (the paper's 64-512), 30 epochs, 0.05;
+- ResNet18: kuangliu's ResNet18 with stage widths (2, 4, 8, 16) (the paper's 64-512) on MNIST average-pooled
+  to 14 × 14 (its first stage runs at full resolution: 32 × 32 costs 5× more per Hessian product on a CPU),
+  30 epochs, 0.05;
 - MLP: the same 8 hidden layers with BN before ReLU, width 128 (the paper's 2048), 40 epochs, 0.05;
 - sample sizes per class: :data:`PER_CLASS` (smaller than the paper's, named in every figure's JSON).
 """
@@ -49,10 +51,12 @@ __all__ = [
     "PER_CLASS",
     "PROFILES",
     "RUNS",
-    "RunSpec",
     "SAMPLE_SIZE_GRID",
+    "RunSpec",
     "describe",
     "epoch_checkpoints",
+    "layer_settings",
+    "spectral_settings",
     "trained",
     "zoo_config",
 ]
@@ -98,12 +102,12 @@ RUNS: dict[str, RunSpec] = {r.key: r for r in [
 #: Training examples per class at smoke / default (ours; the paper's are in :data:`RUNS`), and the test
 #: examples per class the Hessian figures use (the paper: the whole 10,000-image test set).
 PER_CLASS: dict[str, dict[str, int]] = {
-    "smoke": {"vgg11": 12, "vgg11_136": 10, "vgg11_1351": 12, "resnet18": 8, "mlp": 30, "test": 10},
-    "default": {"vgg11": 100, "vgg11_136": 136, "vgg11_1351": 100, "resnet18": 50, "mlp": 300, "test": 50},
+    "smoke": {"vgg11": 8, "vgg11_136": 8, "vgg11_1351": 8, "resnet18": 6, "mlp": 20, "test": 6},
+    "default": {"vgg11": 64, "vgg11_136": 64, "vgg11_1351": 64, "resnet18": 30, "mlp": 200, "test": 32},
 }
 #: Fig 6's columns (examples per class; the paper's are not stated: the inventory assumes {136, 506, 1874,
 #: 5000}) and rows (checkpoints as fractions of training; not stated: ours).
-FIG6_SIZES: dict[str, tuple[int, ...]] = {"smoke": (6, 10), "default": (26, 136), "paper": (136, 506, 1874, 5000)}
+FIG6_SIZES: dict[str, tuple[int, ...]] = {"smoke": (4, 8), "default": (16, 64), "paper": (136, 506, 1874, 5000)}
 FIG6_EPOCH_FRACTIONS: tuple[float, ...] = (0.1, 1 / 3, 1.0)
 
 _STAND_IN_EPOCHS = {"smoke": {"vgg11": 4, "resnet18": 3, "mlp": 4}, "default": {"vgg11": 30, "resnet18": 30, "mlp": 40}}
@@ -136,7 +140,7 @@ def epoch_checkpoints(run: str, profile: str) -> tuple[int, ...]:
     """The epochs whose weights are kept for Fig 6's rows (:data:`FIG6_EPOCH_FRACTIONS` of training)."""
     spec = _check(run, profile)
     E = spec.epochs if profile == "paper" else _STAND_IN_EPOCHS[profile][spec.arch]
-    return tuple(sorted({max(1, int(round(f * E))) for f in FIG6_EPOCH_FRACTIONS}))
+    return tuple(sorted({max(1, round(f * E)) for f in FIG6_EPOCH_FRACTIONS}))
 
 
 def zoo_config(run: str, profile: str, *, per_class: int | None = None) -> TrainConfig:
@@ -160,7 +164,9 @@ def zoo_config(run: str, profile: str, *, per_class: int | None = None) -> Train
     else:
         data["test_per_class"] = PER_CLASS[profile]["test"]
         epochs, lr = _STAND_IN_EPOCHS[profile][spec.arch], _STAND_IN_LR
-    if spec.arch in ("vgg11", "resnet18") and spec.dataset != "cifar10":
+    if spec.arch == "resnet18" and profile != "paper":
+        data["pool"] = 2  # 14 x 14: the stand-in's convolutions run at full resolution in its first stage (ours)
+    elif spec.arch in ("vgg11", "resnet18") and spec.dataset != "cifar10":
         data["pad"] = 2  # 28 x 28 -> 32 x 32 ([ext] Pad(2); five max-pools need 32)
     if spec.arch == "vgg11":
         kwargs: dict[str, Any] = {"depth": 11, "batch_norm": True, "num_classes": 10, "in_channels": in_ch,
@@ -180,6 +186,37 @@ def zoo_config(run: str, profile: str, *, per_class: int | None = None) -> Train
                        momentum=0.9, weight_decay=5e-4, schedule="step",
                        schedule_kwargs={"milestones": milestones, "gamma": 0.1}, augmentation="none", seed=0,
                        save_epochs=epoch_checkpoints(run, profile))
+
+
+def spectral_settings(profile: str) -> dict[str, Any]:
+    """The spectral settings of the Hessian, G and E figures at ``profile`` (one table, so that Table 1 reads the
+    results Figs 3-4 cached): App. D.2 states T = 128 subspace iterations, NORMALIZATION M0 = 32, M in {128, 256}
+    for linear spectra and 2048 for log spectra, n_vec = 1, κ = 3, K = 1024 and the HVP batch 1024; smoke and
+    default shrink T and M (ours). ``e_steps_fig16``: Fig 16's M (log panel 2048 at paper); ``log_steps``: Fig 5's
+    and Fig 6's log spectra; ``top_k_cross``: top eigenvalues of G and G ⊖ G_cross for the gap at k = C(C − 1)
+    (C(C − 1) + 1 with C = 10); ``probes``: Hutchinson probes per class for Fig 6's traces (not stated)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    return {
+        "smoke": {"si_iters": 2, "steps": 16, "e_steps_fig4": 24, "e_steps_fig16": 24, "resnet_steps": 16,
+                  "log_steps": 24, "norm_steps": 8, "top_k_cross": 21, "probes": 2, "batch_size": 500},
+        "default": {"si_iters": 12, "steps": 128, "e_steps_fig4": 192, "e_steps_fig16": 192, "resnet_steps": 128,
+                    "log_steps": 192, "norm_steps": 32, "top_k_cross": 91, "probes": 4, "batch_size": 500},
+        "paper": {"si_iters": 128, "steps": 256, "e_steps_fig4": 256, "e_steps_fig16": 2048, "resnet_steps": 256,
+                  "log_steps": 2048, "norm_steps": 32, "top_k_cross": 91, "probes": 8, "batch_size": 1024},
+    }[profile]
+
+
+def layer_settings(profile: str) -> dict[str, Any]:
+    """The settings of the MLP's layer statistics at ``profile`` (shared by the layer figures and Table 1):
+    examples per class for G^l, KFAC and CFAC (``gl_per_class``; 0 = all, the paper), the top C(C − 1) = 90
+    eigenvalues compared (``gl_top_k``) and M of their densities (``gl_steps``; not stated for Figs 11-12, App. D.2's
+    pipeline)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    return {"smoke": {"gl_per_class": 10, "gl_top_k": 12, "gl_steps": 16, "batch_size": 500},
+            "default": {"gl_per_class": 100, "gl_top_k": 90, "gl_steps": 128, "batch_size": 500},
+            "paper": {"gl_per_class": 0, "gl_top_k": 90, "gl_steps": 256, "batch_size": 1024}}[profile]
 
 
 def describe(run: str, profile: str, *, per_class: int | None = None) -> dict[str, Any]:
@@ -202,7 +239,7 @@ def describe(run: str, profile: str, *, per_class: int | None = None) -> dict[st
         model_note = f"MLP with 8 hidden layers of {_MLP_WIDTH[profile]}, BN before ReLU (stand-in, ours)"
     test = "the whole test set" if profile == "paper" else f"{cfg.data['test_per_class']} test images per class"
     inputs = "standardised" if profile == "paper" else "raw pixels in [0, 1], not centred"
-    pad = ", zero-padded to 32x32" if cfg.data.get("pad") else ""
+    pad = ", zero-padded to 32x32" if cfg.data.get("pad") else (", average-pooled to 14x14" if cfg.data.get("pool") else "")
     return {"run": run, "inventory_config": spec.inventory, "figures": spec.figures, "paper_model": paper_model,
             "paper_data": f"{name}, {spec.per_class} per class", "model": model_note,
             "data": f"{name}{src}, {n} training images per class ({10 * n}), {test}; {inputs}{pad}",

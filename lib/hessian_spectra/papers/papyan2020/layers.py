@@ -1,0 +1,171 @@
+"""The class structure of the MLP's layers (Papyan 2020, §7, Figs 2, 7-13; cached): per hidden layer the spectra of
+the features H^l, the backpropagated errors Δ^l and the weights W^l with their class / cross-class parts and
+projection knockouts, the spectra of G^l, G^l_KFAC and G^l_CFAC, and the Khatri-Rao check of Fig 2
+(:func:`layer_structure`). The statistics themselves are :mod:`hessian_spectra.structure`'s
+(``layer_class_statistics``, ``gradient_class_means``, ``projection_knockout``) and the exact layer block of G
+the engine's (``fc_layer_hessian``: for this piecewise-linear network with BN in eval mode, the layer's Hessian
+block equals its Gauss-Newton block). Everything in float64.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ...data import per_class as class_balanced_subset
+from ...hessian import lanczos_approx_spec, top_eigenpairs
+from ...hessian.layerwise import fc_layer_hessian
+from ...pipeline.cache import cached
+from ...structure import (
+    gradient_class_means,
+    layer_class_statistics,
+    projection_knockout,
+)
+from ...training import TrainConfig, as_train_config
+from .experiments import DEPENDS_ON, spectrum_arrays
+from .zoo import trained
+
+__all__ = ["layer_structure"]
+
+def _eigh_desc(M: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    M = M.double()
+    lam, vec = torch.linalg.eigh((M + M.T) / 2)
+    return lam.flip(0).numpy(), vec.flip(1).numpy()
+
+
+def _eigvals(M: torch.Tensor) -> np.ndarray:
+    return _eigh_desc(M)[0]
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = np.asarray(a, dtype=float).ravel(), np.asarray(b, dtype=float).ravel()
+    den = np.linalg.norm(a) * np.linalg.norm(b)
+    return float(abs(a @ b) / den) if den > 0 else float("nan")
+
+
+def _linear_names(model: nn.Module) -> list[str]:
+    return [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
+
+
+def _param_slices(model: nn.Module) -> dict[str, slice]:
+    out, start = {}, 0
+    for n, p in model.named_parameters():
+        if p.requires_grad:
+            out[n] = slice(start, start + p.numel())
+            start += p.numel()
+    return out
+
+
+def _layer_structure(config: dict[str, Any], weight_decay: float, gl_per_class: int, gl_top_k: int, gl_steps: int,
+                     seed: int, batch_size: int) -> dict[str, Any]:
+    cfg = as_train_config(config)
+    model, d, _, history = trained(cfg, "final")
+    model = model.double().eval()
+    pair = (d.x.double(), d.y)
+    C = int(d.y.max()) + 1
+    names = _linear_names(model)
+    t0 = time.perf_counter()
+    stats = layer_class_statistics(model, names, pair, C, batch_size, dtype=torch.float64)
+    layers = []
+    for l, name in enumerate(names[:-1], start=1):  # hidden layers l = 1..L: z^l = W^l h^{l-1}
+        rec: dict[str, Any] = {"layer": l, "module": name}
+        # features h^l (post-BN-ReLU): the input of the next Linear (§7.4)
+        fm = stats[names[l]].features
+        H, Hc = fm.total(), fm.class_part()
+        lam_H, vec_H = _eigh_desc(H)
+        rec["H"] = lam_H
+        rec["H_class"] = _eigvals(Hc)[:C]
+        rec["H_knockout"] = _eigvals(projection_knockout(H, Hc))
+        rec["H_top_global_cosine"] = _cos(vec_H[:, 0], fm.global_mean.numpy())
+        rec["H_global_norm2"] = float(fm.global_mean.double().pow(2).sum())
+        # backpropagated errors δ^l (§7.7) at the output of Linear l
+        em = stats[name].errors
+        D, Dc, Dx = em.dense("total"), em.dense("class"), em.dense("cross")
+        lam_D, vec_D = _eigh_desc(D)
+        rec["Delta"] = lam_D
+        rec["Delta_class"] = _eigvals(Dc)[:C]
+        rec["Delta_class_cross"] = _eigvals(Dc + Dx)[: C * (C - 1)]
+        rec["Delta_knockout_class"] = _eigvals(projection_knockout(D, Dc))
+        rec["Delta_knockout_class_cross"] = _eigvals(projection_knockout(D, Dc + Dx))
+        dG = em.class_means.double().mean(0).numpy()
+        rec["Delta_top_global_cosine"] = _cos(vec_D[:, 0], dG)
+        # weights W^l and W^l_class (§7.13)
+        st = stats[name]
+        W = st.weight
+        Wc = st.weight_class(weight_decay)
+        rec["W_singular"] = torch.linalg.svdvals(W).numpy()
+        rec["W_knockout_singular"] = torch.linalg.svdvals(projection_knockout(W, Wc)).numpy()
+        rec["W_class_singular"] = torch.linalg.svdvals(Wc).numpy()[:C]
+        rec["stationarity_gap"] = st.stationarity_gap(weight_decay)
+        layers.append(rec)
+    # Fig 2's Khatri-Rao companion: g^l_{c,c'} vs δ^l_{c,c'} ⊗ h^{l-1}_c and g^l_c vs δ^l_c ⊗ h^{l-1}_c
+    gm = gradient_class_means(model, pair, C, batch_size, dtype=torch.float64)
+    slices = _param_slices(model)
+    kr = []
+    for l, name in enumerate(names, start=1):
+        sl = slices[f"{name}.weight"]
+        g_cc = gm.cross_means[:, :, sl].numpy()             # (C, C, m n) row-major δ ⊗ h
+        g_c = gm.class_means[:, sl].numpy()
+        em, hm = stats[name].errors, stats[name].features.class_means.numpy()
+        dcc, dc = em.cross_means.numpy(), em.class_means.numpy()
+        cross_cos = [_cos(g_cc[c, k], np.outer(dcc[c, k], hm[c])) for c in range(C) for k in range(C) if k != c]
+        class_cos = [_cos(g_c[c], np.outer(dc[c], hm[c])) for c in range(C)]
+        kr.append({"layer": l, "module": name, "class_cosines": np.asarray(class_cos),
+                   "cross_cosines": np.asarray(cross_cos)})
+    # G^l, KFAC and CFAC (Figs 11-12) on a class-balanced subset
+    sub = class_balanced_subset(d, int(gl_per_class), seed=0) if gl_per_class else d
+    spair = (sub.x.double(), sub.y)
+    sstats = layer_class_statistics(model, names[:-1], spair, C, batch_size, dtype=torch.float64)
+    gen = torch.Generator().manual_seed(seed)
+    gl = []
+    for l, name in enumerate(names[:-1], start=1):
+        st = sstats[name]
+        op = fc_layer_hessian(model, name, spair, batch_size)
+        kfac_eigs = np.sort(np.outer(_eigvals(st.error_moment()), _eigvals(st.features.total())).ravel())[::-1]
+        cfac = st.cfac_operator()
+        k = min(int(gl_top_k), op.shape[0] - 1)
+        top_g = top_eigenpairs(op, k, which="LA", tol=1e-3, generator=gen, block_size=10)
+        top_cf = top_eigenpairs(cfac, k, which="LA", tol=1e-3, generator=gen, block_size=10)
+        spec_g = lanczos_approx_spec(op, int(gl_steps), 1024, 1, 3.0, generator=gen)
+        spec_cf = lanczos_approx_spec(cfac, int(gl_steps), 1024, 1, 3.0, generator=gen)
+        gl.append({"layer": l, "module": name, "dim": int(op.shape[0]), "G_top": top_g.eigenvalues.numpy(),
+                   "CFAC_top": top_cf.eigenvalues.numpy(), "KFAC_top": kfac_eigs[:k], "KFAC_all": kfac_eigs,
+                   "G_spectrum": spectrum_arrays(spec_g), "CFAC_spectrum": spectrum_arrays(spec_cf)})
+    rec = history["records"][-1]
+    return {"C": C, "num_samples": len(d.y), "gl_num_samples": len(sub.y), "weight_decay": weight_decay,
+            "train_loss": rec.get("train_loss"), "train_accuracy": rec.get("train_accuracy"),
+            "test_accuracy": rec.get("test_accuracy"), "layers": layers, "khatri_rao": kr, "gl": gl,
+            "seconds": time.perf_counter() - t0}
+
+
+_layer_structure_cached = cached(_layer_structure, DEPENDS_ON)
+
+
+def layer_structure(config: TrainConfig | Mapping[str, Any], *, gl_per_class: int | None = None, gl_top_k: int = 90,
+                    gl_steps: int = 128, seed: int = 0, batch_size: int = 500, cache: bool = True) -> dict[str, Any]:
+    """Per hidden layer l = 1..L of a trained MLP (§7; module docstring), in float64:
+
+    - ``layers[l-1]``: eigenvalues (descending) of the features' second moment H^l (``H``), of H^l_class
+      (``H_class``, C), of the projection knockout H^l ⫽ H^l_class (``H_knockout``); of the errors' Δ^l
+      (``Delta``), Δ^l_class (C), Δ^l_class + Δ^l_cross (C(C − 1)), Δ^l ⫽ Δ^l_class and
+      Δ^l ⫽ (Δ^l_class + Δ^l_cross); the singular values of W^l, of W^l ⫽ W^l_class and of W^l_class; the
+      cosine of the top eigenvector of H^l (Δ^l) with the global mean h_G (δ_G); ‖W + (1/η) Ave δhᵀ‖/‖W‖;
+    - ``khatri_rao[l-1]``: |cos| between g^l_c and δ^l_c ⊗ h^{l−1}_c, and between g^l_{c,c'} and
+      δ^l_{c,c'} ⊗ h^{l−1}_c (Fig 2, §7.12) for every Linear layer (the classifier included);
+    - ``gl[l-1]``: the top ``gl_top_k`` (the paper's C(C − 1) outliers) eigenvalues of G^l (the exact layer
+      block, which equals the Hessian block for this piecewise-linear network), of G^l_CFAC (Lanczos) and of
+      G^l_KFAC (exact: products of the factors' eigenvalues), and LanczosApproxSpec densities of G^l and
+      G^l_CFAC (M = ``gl_steps``), on ``gl_per_class`` examples per class (None: all).
+
+    The weight decay η of the §7.13 stationarity is the configuration's."""
+    cfg = as_train_config(config)
+    fn = _layer_structure_cached if cache else _layer_structure
+    return fn(cfg.to_dict(), float(cfg.weight_decay), int(gl_per_class or 0), int(gl_top_k), int(gl_steps),
+              int(seed), int(batch_size))
+
+

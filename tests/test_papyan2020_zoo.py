@@ -1,0 +1,146 @@
+"""Papyan (2020) zoo configurations (the paper's settings, App. D.1, and the stand-ins), and the cached
+experiment functions on a tiny trained MLP against dense references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hessian_spectra.models import build_model, count_parameters
+from hessian_spectra.papers.papyan2020 import zoo
+
+torch.set_num_threads(1)
+
+
+def test_sample_size_grid_is_the_papers():
+    # App. D.1 / inventory 001 §L6 [checked]
+    assert zoo.SAMPLE_SIZE_GRID == (10, 13, 19, 26, 37, 51, 71, 98, 136, 189, 263, 365, 506, 702, 974, 1351, 1874, 2599,
+                                    3605, 5000)
+
+
+@pytest.mark.parametrize("run", list(zoo.RUNS))
+def test_paper_configs_follow_appendix_d1(run):
+    spec = zoo.RUNS[run]
+    cfg = zoo.zoo_config(run, "paper")
+    assert cfg.epochs == spec.epochs and cfg.lr == spec.lr
+    assert (cfg.batch_size, cfg.momentum, cfg.weight_decay, cfg.augmentation) == (128, 0.9, 5e-4, "none")
+    assert cfg.schedule == "step" and cfg.schedule_kwargs == {"milestones": [spec.epochs // 3, 2 * spec.epochs // 3],
+                                                              "gamma": 0.1}
+    assert cfg.data["per_class"] == spec.per_class and cfg.data["test"] and "test_per_class" not in cfg.data
+    assert spec.per_class in zoo.SAMPLE_SIZE_GRID
+    assert max(cfg.save_epochs) == spec.epochs
+    if spec.arch == "vgg11":
+        assert cfg.model_kwargs["classifier"] == "papyan" and "width_multiplier" not in cfg.model_kwargs
+    if spec.dataset == "mnist" and spec.arch != "mlp":
+        assert cfg.data["pad"] == 2 and cfg.data["normalize"] == {"mean": [0.1307], "std": [0.3081]}
+
+
+def test_paper_models_have_the_papers_sizes():
+    vgg = zoo.zoo_config("vgg11_mnist", "paper")
+    assert count_parameters(build_model(vgg.model, **vgg.model_kwargs)) == 28_156_554  # §4.1 "28 million"
+    mlp = zoo.zoo_config("mlp_mnist", "paper")
+    assert mlp.model_kwargs["widths"] == [2048] * 8
+    rn = zoo.zoo_config("resnet18_mnist_136", "paper")
+    assert count_parameters(build_model(rn.model, **rn.model_kwargs)) == 11_172_810  # kuangliu ResNet18, 1 channel
+
+
+@pytest.mark.parametrize("profile", ["smoke", "default"])
+def test_stand_ins_keep_the_structure_on_raw_inputs(profile):
+    for run, spec in zoo.RUNS.items():
+        cfg = zoo.zoo_config(run, profile)
+        assert cfg.data.get("normalize", "none") == "none", run  # inventory 001 §M: raw, non-centred inputs
+        assert cfg.data["per_class"] < spec.per_class and cfg.epochs < spec.epochs
+        model = build_model(cfg.model, **cfg.model_kwargs)
+        linear = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+        if spec.arch == "mlp":
+            assert len(linear) == 9 and all(m.bias is None for m in linear[:-1])
+        if spec.arch == "vgg11":
+            convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+            assert len(convs) == 8 and len(linear) == 3
+        assert zoo.describe(run, profile)["stand_in"]
+    vgg = zoo.zoo_config("vgg11_mnist", "default")
+    assert count_parameters(build_model(vgg.model, **vgg.model_kwargs)) == 82_502
+
+
+def test_fig6_grid_and_checkpoints():
+    assert zoo.epoch_checkpoints("vgg11_cifar10_136", "paper") == (35, 117, 350)
+    assert zoo.epoch_checkpoints("vgg11_cifar10_136", "default") == (3, 10, 30)
+    cfg = zoo.zoo_config("vgg11_cifar10_136", "default", per_class=16)
+    assert cfg.data["per_class"] == 16 and cfg.save_epochs == (3, 10, 30)
+    assert not zoo.describe("vgg11_cifar10_136", "paper")["stand_in"]
+    assert zoo.describe("vgg11_cifar10_136", "paper", per_class=506)["stand_in"]
+
+
+def test_settings_tables():
+    for p in zoo.PROFILES:
+        s, l_ = zoo.spectral_settings(p), zoo.layer_settings(p)
+        assert s["norm_steps"] <= 32 and l_["gl_top_k"] >= 1
+    assert zoo.spectral_settings("paper")["si_iters"] == 128 and zoo.spectral_settings("paper")["log_steps"] == 2048
+
+
+def test_bad_input_raises():
+    with pytest.raises(ValueError, match="unknown papyan2020 run"):
+        zoo.zoo_config("vgg16_mnist", "default")
+    with pytest.raises(ValueError, match="unknown profile"):
+        zoo.zoo_config("vgg11_mnist", "gpu")
+    with pytest.raises(ValueError, match="unknown profile"):
+        zoo.spectral_settings("fast")
+
+
+# ------------------------------------------------------------------------------------------------------
+# The experiment functions on the smoke MLP (trained here, into a temporary checkpoint folder)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    root = tmp_path_factory.mktemp("papyan-zoo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HESSIAN_SPECTRA_CHECKPOINTS", str(root / "ckpt"))
+        mp.setenv("HESSIAN_SPECTRA_CACHE", str(root / "cache"))
+        cfg = zoo.zoo_config("mlp_mnist", "smoke", per_class=6)
+        try:
+            model, data, _, _ = zoo.trained(cfg)
+        except FileNotFoundError as exc:
+            pytest.skip(str(exc))
+        yield cfg, model, data
+
+
+def test_layer_structure_matches_dense_references(tiny):
+    from hessian_spectra.papers.papyan2020 import layers
+    from hessian_spectra.structure import layer_class_statistics, projection_knockout
+
+    cfg, model, data = tiny
+    out = layers.layer_structure(cfg, gl_per_class=0, gl_top_k=5, gl_steps=12, cache=False)
+    assert len(out["layers"]) == 8 and len(out["gl"]) == 8 and len(out["khatri_rao"]) == 9
+    m = model.double().eval()
+    names = [n for n, mod in m.named_modules() if isinstance(mod, torch.nn.Linear)]
+    stats = layer_class_statistics(m, names, (data.x.double(), data.y), 10, dtype=torch.float64)
+    l3 = out["layers"][2]
+    H = stats[names[3]].features.total()
+    np.testing.assert_allclose(l3["H"], np.sort(np.linalg.eigvalsh(H.numpy()))[::-1], atol=1e-10)
+    K = projection_knockout(H, stats[names[3]].features.class_part())
+    np.testing.assert_allclose(l3["H_knockout"], np.sort(np.linalg.eigvalsh(K.numpy()))[::-1], atol=1e-10)
+    # G^l's top eigenvalues against the dense layer Gauss-Newton block
+    from hessian_spectra.hessian.layerwise import fc_layer_hessian
+
+    g = out["gl"][2]
+    dense = fc_layer_hessian(m, names[2], (data.x.double(), data.y)).dense()
+    top = np.sort(np.linalg.eigvalsh(dense.numpy()))[::-1][:5]
+    np.testing.assert_allclose(g["G_top"], top, rtol=1e-3)
+    st = stats[names[2]]
+    kfac = np.sort(np.linalg.eigvalsh(st.kfac().numpy()))[::-1][:5]
+    np.testing.assert_allclose(g["KFAC_top"], kfac, rtol=1e-8)
+    assert all(0 <= c <= 1 + 1e-9 for r in out["khatri_rao"] for c in np.r_[r["class_cosines"], r["cross_cosines"]])
+
+
+def test_ggn_knockouts_identities(tiny):
+    from hessian_spectra.papers.papyan2020 import knockouts
+
+    cfg, _, _ = tiny
+    out = knockouts.ggn_knockouts(cfg, steps=16, top_k=3, top_k_cross=4, norm_steps=8, cache=False)
+    low = np.sort(out["gram_low_rank"])[::-1]
+    assert np.abs(low[-10:]).max() <= 1e-10 * low[0]  # the C teal eigenvalues are 0 (fact 2)
+    assert out["mean_residual_relative"] < 1e-6  # float32 products: 0 up to rounding (fact 1)
+    np.testing.assert_allclose(out["knockouts"]["within"]["top"], low[:4])
+    # G ⊖ G_class ⪯ G: its top eigenvalue cannot exceed G's
+    assert out["knockouts"]["class"]["top"][0] <= out["knockouts"]["none"]["top"][0] * (1 + 1e-3)
