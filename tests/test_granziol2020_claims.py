@@ -111,3 +111,89 @@ def test_table2_copied_cells_are_flagged():
     assert losses.verdict == "not_checkable" and "Low confidence" in losses.note
     assert cl.claim_table2_overfit_losses(1.7, 0.03, paper_scale=True).verdict == "agree"
     assert cl.claim_table2_overfit_losses(0.6, 0.03, paper_scale=True).verdict == "disagree"
+
+
+# ------------------------------------------------------------------------------------------------------
+# rules added with the notebooks
+# ------------------------------------------------------------------------------------------------------
+def test_theory_rules():
+    pts = [{"q": 1.0, "beta": b, "sim_top": max(2.0, b + 1 / b if b else 2.0), "sim_bottom": -max(2.0, b + 1 / b if b else 2.0)}
+           for b in (0.0, 0.5, 2.0)]
+    assert cl.claim_broadening(pts).verdict == "agree"
+    pts.append({"q": 1.0, "beta": 3.0, "sim_top": 2.9, "sim_bottom": -3.4})
+    c = cl.claim_broadening(pts)
+    assert c.verdict == "disagree" and c.ours["violations"] == [(1.0, 3.0)]
+    assert cl.claim_dispersion(4.0836, 0.0014, 4.0846).verdict == "agree"      # inventory §S5's [checked] numbers
+    assert cl.claim_dispersion(4.0836, 0.0001, 4.0846).verdict == "disagree"
+    assert cl.claim_exact("S10", "count", 1_169_972, 1_169_972).verdict == "agree"
+    assert cl.claim_exact("S10", "count", 1_169_972, 1_169_973).verdict == "disagree"
+    q = cl.claim_q_sides(1_169_972, 1_146_842, 15_291_300)
+    assert q.verdict == "agree" and q.ours["vgg_5M"] == pytest.approx(3.058, abs=1e-3)
+    assert cl.claim_q_sides(2_000_000, 1_146_842, 15_291_300).verdict == "disagree"
+
+
+def test_value_claims_are_checked_at_paper_scale_only():
+    c = cl.claim_value("S22", "Fig 1", [-6.54, 20.56], [-0.2, 26.7], "default", rel_tol=0.25, target=20.56)
+    assert c.verdict == "not_checkable" and "paper scale" in c.note
+    assert cl.claim_value("S22", "Fig 1", 1, 2, "paper", rel_tol=0.25, target=20.56, substituted=True).verdict \
+        == "not_checkable"
+    assert cl.claim_value("S22", "Fig 1", 1, 22.0, "paper", rel_tol=0.25, target=20.56).verdict == "agree"
+    assert cl.claim_value("S22", "Fig 1", 1, 30.0, "paper", rel_tol=0.25, target=20.56).verdict == "disagree"
+    assert cl.claim_value("S31", "count", "43/100", "40/100", "paper").verdict == "not_checkable"  # no rule wired
+
+
+def test_slot_direction_rules_on_the_papers_numbers():
+    fin = {"normal": {"test_accuracy": 0.7724, "test_loss": 0.99}, "overfit": {"test_accuracy": 0.5685, "test_loss": 1.85}}
+    s20, s21 = cl.claim_overfit_generalises_worse({"C100": fin})
+    assert s20.verdict == "agree" and s21.verdict == "agree"
+    bad = {"normal": fin["overfit"], "overfit": fin["normal"]}
+    assert all(c.verdict == "disagree" for c in cl.claim_overfit_generalises_worse({"C100": fin, "x": bad}))
+    slots = {"C100": {"normal": PAPER["C100 Normal"], "overfit": PAPER["C100 Overfit"]},
+             "C10": {"normal": PAPER["C10 Normal"], "overfit": PAPER["C10 Overfit"]}}
+    s35, s36 = cl.claim_overfit_sharper(slots)
+    assert s35.verdict == "agree" and s35.ours["C10"] == pytest.approx(15.6 / 0.5825)
+    assert s36.verdict == "agree"
+    flat = {"x": {"normal": PAPER["C10 Normal"], "overfit": {"emp": _summary(-1, 6.0), "aug": _summary(-0.01, 1.0)}}}
+    s35, s36 = cl.claim_overfit_sharper(flat)
+    assert s35.ours["x"] == pytest.approx(1.0 / 0.5825)
+    assert s35.verdict == "disagree" and s36.verdict == "disagree"           # ratio 1.72 < 2; 6.0 < 6.821
+
+
+def test_spectrum_shape_rules():
+    sp8 = {f"s{i}": {"zero_mass": z, "top3_weight": t} for i, (z, t) in enumerate([(0.92, 0.99), (0.6, 0.85)])}
+    assert cl.claim_zero_spike(sp8).verdict == "agree" and cl.claim_zero_spike(sp8, "S37").id == "S37"
+    assert cl.claim_zero_spike({**sp8, "low": {"zero_mass": 0.43, "top3_weight": 0.9}}).verdict == "disagree"
+    assert cl.claim_top3_carry(sp8, "default").verdict == "agree"
+    assert cl.claim_top3_carry(sp8, "paper").verdict == "disagree"            # 0.85 < 0.95
+    pairs = {k: {"emp": {"bulk_asymmetry": e}, "aug": {"bulk_asymmetry": a}}
+             for k, (e, a) in {"a": (0.0, 0.5), "b": (0.1, 0.9), "c": (0.2, 0.3), "d": (0.5, 0.1)}.items()}
+    assert cl.claim_bulk_skew(pairs).verdict == "agree"                     # 3 of 4
+    pairs["c"]["aug"]["bulk_asymmetry"] = float("nan")
+    assert cl.claim_bulk_skew(pairs).verdict == "disagree"                  # NaN counts as not holding
+
+
+def test_training_and_appendix_rules():
+    assert cl.claim_final_train_accuracy({"a": 0.84}, "default").verdict == "not_checkable"
+    assert cl.claim_final_train_accuracy({"a": 0.9985, "b": 0.9962}, "paper").verdict == "agree"
+    assert cl.claim_final_train_accuracy({"a": 0.9985, "b": 0.99}, "paper").verdict == "disagree"
+    emp, aug = {"theta_min": -6.59, "theta_max": 23.73}, {"theta_min": -0.344, "theta_max": 6.737}
+    assert cl.claim_vgg_extremes_shrink(emp, aug).verdict == "agree"          # the paper's Figs 21 -> 22
+    assert cl.claim_vgg_extremes_shrink(emp, {"theta_min": -7.0, "theta_max": 6.0}).verdict == "disagree"
+    paper = {"A1": {"final": 22.47, "early": 5.967}, "A2": {"final": 23.73, "early": 2.518},
+             "A3": {"final": 9.43, "early": 5.416}, "A4": {"final": 6.709, "early": 5.114}}
+    assert cl.claim_late_widening(paper).verdict == "agree"
+    paper["A4"] = {"final": 4.0, "early": 5.114}
+    assert cl.claim_late_widening(paper).verdict == "agree"                  # 3 of 4
+    paper["A3"] = {"final": 4.0, "early": 5.416}
+    assert cl.claim_late_widening(paper).verdict == "disagree"
+    assert cl.claim_init_negative(-194.5, 0.7, "eval").verdict == "not_checkable"
+    assert cl.claim_init_negative(-194.5, 0.7, "train").verdict == "agree"
+    assert cl.claim_init_negative(-1.0, 0.7, "train").verdict == "disagree"
+
+
+def test_quadrature_and_overlap_rules():
+    assert cl.claim_quadrature(2.4e-14).verdict == "agree"
+    assert cl.claim_quadrature(1e-6).verdict == "disagree"
+    ok = {"P": 100, "trials": 1000, "mean": 1.02, "se": 0.045, "std": 1.41}
+    assert cl.claim_random_overlap(ok).verdict == "agree"
+    assert cl.claim_random_overlap({**ok, "mean": 1.5}).verdict == "disagree"

@@ -121,3 +121,21 @@ def test_per_sample_entries_and_lemma2_check():
         th.lemma2_check(h, sizes=[100], num_subsamples=20)
     with pytest.raises(ValueError, match="out of range"):
         th.per_sample_hessian_entries(model, F.cross_entropy, x[:2], y[:2], [(0, 999)])
+
+
+def test_quadrature_matches_the_moments():
+    """Theorem 4: the m-point Lanczos quadrature is exact for k <= 2m - 1 (inventory §S7: <= 2.4e-14 [checked])."""
+    lam = np.concatenate([[5.0, 3.0, -2.0], np.linspace(-1, 1, 97)])
+    r = th.quadrature_moment_errors(lam, 8, seed=0)
+    assert len(r["relative_errors"]) == 16 and r["max_relative_error"] < 1e-10
+    assert th.quadrature_moment_errors(lam, 8, seed=0) == r
+    with pytest.raises(ValueError, match="num_steps"):
+        th.quadrature_moment_errors(lam, 101)
+
+
+def test_rademacher_overlap_is_one_over_p_in_mean():
+    r = th.rademacher_overlaps(100, 4000, seed=1)
+    assert abs(r["mean"] - 1.0) < 4 * r["se"]
+    assert r["std"] == pytest.approx(math.sqrt(2), rel=0.15)          # chi^2_1 spread: not 1/P for each vector
+    with pytest.raises(ValueError):
+        th.rademacher_overlaps(1, 10)

@@ -66,6 +66,8 @@ __all__ = [
     "noise_edge",
     "per_sample_hessian_entries",
     "predict_augmented_extremes",
+    "quadrature_moment_errors",
+    "rademacher_overlaps",
     "sample_lemma3",
     "sample_theorem1",
     "sigma_from_edge",
@@ -310,3 +312,50 @@ def lemma2_check(entries: ArrayLike, sizes: Sequence[int], num_subsamples: int, 
     return {"sizes": sizes, "num_subsamples": int(num_subsamples), "n_var": nvar.tolist(), "ks_p": ks_p.tolist(),
             "spread": spread.tolist(), "spread_limit": limit, "flat_fraction": float(flat.mean()),
             "normal_fraction": float((ks_p > ks_level).mean()), "flat_tol": flat_tol, "ks_level": ks_level}
+
+
+# ------------------------------------------------------------------------------------------------------
+# §5: the quadrature (eq 9-10, Theorem 4) and the random-vector overlap (§5.1)
+# ------------------------------------------------------------------------------------------------------
+def quadrature_moment_errors(eigenvalues: ArrayLike, num_steps: int, seed: int = 0) -> dict[str, Any]:
+    """Theorem 4 / eqs 9-10: the m-step Lanczos quadrature (nodes θ_j, weights ρ_j) integrates the moments
+    vᵀH^k v exactly for k ≤ 2m − 1. H = Q diag(eigenvalues) Qᵀ (Q seeded Haar), v a seeded unit Gaussian vector,
+    float64, full reorthogonalisation (:func:`hessian_spectra.hessian.lanczos`). Returns the relative errors
+    |Σρθ^k − vᵀH^k v| / max(|vᵀH^k v|, ‖H‖^k·1e-300) per k = 0 … 2m − 1 and their maximum."""
+    from ...hessian import lanczos
+
+    lam = np.asarray(eigenvalues, dtype=np.float64).ravel()
+    P = lam.size
+    if not 1 <= num_steps <= P:
+        raise ValueError(f"num_steps must be in [1, P = {P}], got {num_steps}")
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((P, P)))
+    H = (Q * lam) @ Q.T
+    v = rng.standard_normal(P)
+    v /= np.linalg.norm(v)
+    res = lanczos(torch.from_numpy(H), num_steps, v0=torch.from_numpy(v), keep_basis=False, progress=False)
+    th_ = np.asarray(res.ritz_values, dtype=np.float64)
+    w = np.asarray(res.weights, dtype=np.float64)
+    c = (Q.T @ v) ** 2  # exact spectral measure of v: vᵀH^k v = Σ c_i λ_i^k
+    errs = []
+    for k in range(2 * num_steps):
+        exact = float(c @ lam**k)
+        quad = float(w @ th_**k)
+        errs.append(abs(quad - exact) / abs(exact) if exact != 0 else abs(quad))
+    return {"P": P, "num_steps": num_steps, "relative_errors": errs, "max_relative_error": float(max(errs))}
+
+
+def rademacher_overlaps(P: int, trials: int, seed: int = 0) -> dict[str, Any]:
+    """§5.1: "the normalized overlap squared between two random Rademacher vectors … gives 1/P". A fixed seeded
+    unit vector u (the first column of a Haar matrix) against ``trials`` Rademacher vectors v: x = P·(vᵀu)²/‖v‖²
+    has expectation 1 (over v); its spread is that of χ²₁ (std √2), so a single vector's overlap is 1/P only in
+    mean (inventory §S8; averaged over a whole orthonormal basis it is 1/P identically, by Parseval). Returns
+    the mean of x over the trials, its standard error and the std."""
+    if P < 2 or trials < 2:
+        raise ValueError("need P >= 2 and trials >= 2")
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((P, 1)))
+    V = rng.choice([-1.0, 1.0], size=(trials, P))
+    x = P * (V @ Q[:, 0]) ** 2 / np.einsum("ij,ij->i", V, V)
+    return {"P": P, "trials": trials, "mean": float(x.mean()), "se": float(x.std(ddof=1) / math.sqrt(trials)),
+            "std": float(x.std()), "chi2_1_std": math.sqrt(2.0)}

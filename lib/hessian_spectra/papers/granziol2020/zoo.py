@@ -57,6 +57,7 @@ __all__ = [
     "SWA_PRN_NORM",
     "SWA_VGG_NORM",
     "RunSpec",
+    "checkpoint_epoch",
     "cifar100_available",
     "describe",
     "spectral_settings",
@@ -187,6 +188,21 @@ def spectral_settings(profile: str) -> dict[str, int]:
                 "appendix_emp_steps": 30, "padding": HESSIAN_PADDING[profile]}
     return {"emp_steps": 100, "aug_steps": 80, "copies": 30, "appendix_copies": 100, "appendix_aug_steps": 10,
             "appendix_emp_steps": 100, "padding": HESSIAN_PADDING[profile]}
+
+
+def checkpoint_epoch(run: str, profile: str, paper_epoch: int) -> int:
+    """The checkpoint of ``run`` at ``profile`` that stands for the paper's epoch ``paper_epoch`` (one of
+    :data:`APPENDIX_EPOCHS` or T): the same epoch at ``paper`` and ``default`` (full schedules), the proportional
+    one at ``smoke`` (min(E, ⌈e·E/T⌉) for a run of E epochs standing for T), as :func:`zoo_config` saves it."""
+    spec = _check(run, profile)
+    _, T = _SCHEDULES[(spec.schedule, spec.arch)]
+    if not 0 <= paper_epoch <= T:
+        raise ValueError(f"epoch {paper_epoch} is outside run {run}'s schedule of {T} epochs")
+    epochs = zoo_config(run, profile).epochs
+    e = paper_epoch if epochs == T else min(epochs, math.ceil(paper_epoch * epochs / T))
+    if e not in zoo_config(run, profile).save_epochs and e != epochs:
+        raise ValueError(f"epoch {paper_epoch} (-> {e}) is not a saved checkpoint of run {run} at {profile!r}")
+    return e
 
 
 def describe(run: str, profile: str, *, cifar100: bool | None = None) -> dict[str, Any]:
