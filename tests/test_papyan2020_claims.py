@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from hessian_spectra.papers.papyan2020 import claims as cl
 
 C = 4
@@ -152,6 +151,7 @@ def test_layer_rules():
     after_both = np.concatenate([np.full(C * (C - 2), 1.1), np.ones(3), np.linspace(1, 0.5, 20)])
     assert cl.claim_f9_cross_knockout("x", after_class, after_both, C).verdict == "agree"
     assert cl.claim_f9_cross_knockout("x", after_both, after_both, C).verdict == "disagree"
+    assert cl.claim_f9_cross_knockout("x", after_class[:8], after_both[:8], C).verdict == "not_checkable"  # width < 2 C(C − 1)
     assert cl.claim_f10_depth("F10-1", "x", [1.1, 3], "s").verdict == "agree"
     assert cl.claim_f10_depth("F10-1", "x", [3, 1.1], "s").verdict == "disagree"
     assert cl.claim_f11_cfac(0.1, 0.5).verdict == "agree" and cl.claim_f11_cfac(0.5, 0.1).verdict == "disagree"

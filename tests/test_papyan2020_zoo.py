@@ -64,9 +64,9 @@ def test_stand_ins_keep_the_structure_on_raw_inputs(profile):
 
 def test_fig6_grid_and_checkpoints():
     assert zoo.epoch_checkpoints("vgg11_cifar10_136", "paper") == (35, 117, 350)
-    assert zoo.epoch_checkpoints("vgg11_cifar10_136", "default") == (3, 10, 30)
+    assert zoo.epoch_checkpoints("vgg11_cifar10_136", "default") == (6, 20, 60)
     cfg = zoo.zoo_config("vgg11_cifar10_136", "default", per_class=16)
-    assert cfg.data["per_class"] == 16 and cfg.save_epochs == (3, 10, 30)
+    assert cfg.data["per_class"] == 16 and cfg.save_epochs == (6, 20, 60)
     assert not zoo.describe("vgg11_cifar10_136", "paper")["stand_in"]
     assert zoo.describe("vgg11_cifar10_136", "paper", per_class=506)["stand_in"]
 
@@ -144,3 +144,18 @@ def test_ggn_knockouts_identities(tiny):
     np.testing.assert_allclose(out["knockouts"]["within"]["top"], low[:4])
     # G ⊖ G_class ⪯ G: its top eigenvalue cannot exceed G's
     assert out["knockouts"]["class"]["top"][0] <= out["knockouts"]["none"]["top"][0] * (1 + 1e-3)
+
+
+def test_factored_cfac_equals_the_dense_kronecker_sum():
+    from hessian_spectra.models import bn_mlp
+    from hessian_spectra.papers.papyan2020.layers import _cfac
+    from hessian_spectra.structure import layer_class_statistics
+
+    torch.manual_seed(0)
+    m = bn_mlp(40, [6, 6], 3).double().eval()
+    x, y = torch.randn(12, 40, dtype=torch.float64), torch.arange(12) % 3
+    st = layer_class_statistics(m, ["1"], (x, y), 3)["1"]
+    A, B = _cfac(st), st.cfac_operator()
+    assert type(A).__name__ == "_FactoredCFAC"  # 4 samples per class < 40 inputs: low-rank factors
+    V = torch.randn(A.shape[0], 3, dtype=torch.float64)
+    torch.testing.assert_close(A @ V, B @ V, rtol=1e-12, atol=1e-14)

@@ -555,7 +555,13 @@ def _top_over_bulk(eigs: Sequence[float], C: int) -> float:
 def claim_f9_cross_knockout(label: str, after_class: Sequence[float], after_both: Sequence[float], C: int) -> Claim:
     """F9-2: top-C² outliers attributed to the cross-class means: at the deepest layer the ratio mean(top C² − 2C)
     / median(bulk beyond C(C − 1)) drops ≥ 2× from Δ ⫽ Δ_class to Δ ⫽ (Δ_class + Δ_cross) (inventory's
-    proposal)."""
+    proposal). Not checkable when the layer is narrower than 2 C(C − 1) (ours)."""
+    d = _desc(after_class).size
+    if d < 2 * C * (C - 1):
+        return Claim(f"F9-2 ({label})", "(b) top-C² outliers attributed to the C² cross-class means", None,
+                     {"width": d, "C(C-1)": C * (C - 1)}, "not_checkable",
+                     f"a layer of width {d} < 2 C(C − 1) = {2 * C * (C - 1)}: knocking out the C(C − 1) class and "
+                     "cross-class directions leaves no bulk to compare the C² outliers with (the paper's width is 2048)")
     r1, r2 = _top_over_bulk(after_class, C), _top_over_bulk(after_both, C)
     return Claim(f"F9-2 ({label})", "(b) top-C² outliers attributed to the C² cross-class means", None,
                  {"ratio_after_class_knockout": r1, "ratio_after_class_and_cross": r2}, _v(r1 >= 2 * r2),

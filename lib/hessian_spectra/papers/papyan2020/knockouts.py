@@ -13,6 +13,7 @@ knockouts, Gram duals). Not from the paper: batch sizes, float64 class sums, Lan
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ...hessian import deflate, ggn_operator, subspace_iteration, top_eigenpairs
+from ...hessian import deflate, ggn_operator, top_eigenpairs
 from ...hessian.base import LinearCombination
 from ...pipeline.cache import cached
 from ...structure import (
@@ -31,7 +32,7 @@ from ...structure import (
     within_class_traces,
 )
 from ...training import TrainConfig, as_train_config
-from .experiments import DEPENDS_ON, both_scales, checkpoint_record
+from .experiments import DEPENDS_ON, both_scales, checkpoint_record, top_eigen
 from .zoo import trained
 
 __all__ = ["KNOCKOUTS", "ggn_knockouts", "ggn_panel", "gram_record"]
@@ -64,6 +65,9 @@ def _ggn_knockouts(config: dict[str, Any], epoch: Any, steps: int, top_k: int, t
     moments = gradient_class_means(model, pair, C, batch_size, dtype=torch.float64)
     out: dict[str, Any] = {"epoch": epoch, "num_samples": len(d.y), "p": int(G.shape[0]), "C": C,
                            **checkpoint_record(md[3], epoch), **gram_record(moments)}
+    # the Gram spectra above come from the float64 sums; the knockout operators run in the network's dtype
+    # (C² p numbers: 11 GB in float32 for VGG11, twice that in float64)
+    moments = dataclasses.replace(moments, cross_means=moments.cross_means.to(G.dtype))
     gen = torch.Generator().manual_seed(seed)
     spectra = {}
     for ko in KNOCKOUTS:
@@ -101,7 +105,7 @@ _ggn_knockouts_cached = cached(_ggn_knockouts, DEPENDS_ON)
 
 def ggn_knockouts(config: TrainConfig | Mapping[str, Any], *, epoch: int | str = "final", steps: int = 2048,
                   top_k: int = 11, top_k_cross: int = 91, seed: int = 0, batch_size: int = 500,
-                  norm_steps: int = 32, cache: bool = True) -> dict[str, Any]:
+                  norm_steps: int = 32, deflation: str = "subspace", cache: bool = True) -> dict[str, Any]:
     """Fig 5: the log spectra (App. C.7; M = ``steps``, the paper's 2048) of G and of the subtraction
     knockouts G ⊖ G_class, G ⊖ G_cross, G ⊖ G_within (= G_class + G_cross + G_{c=c'}, exactly low rank) and
     G ⊖ G_{c=c'} (Eq. (6.4), Def. 3.1), on the training data; the Gram spectra of every low-rank component
@@ -115,7 +119,7 @@ def ggn_knockouts(config: TrainConfig | Mapping[str, Any], *, epoch: int | str =
 
 
 def _ggn_panel(config: dict[str, Any], epoch: Any, si_iters: int, steps: int, probes: int, seed: int,
-               batch_size: int, norm_steps: int) -> dict[str, Any]:
+               batch_size: int, norm_steps: int, deflation: str) -> dict[str, Any]:
     md = trained(as_train_config(config), epoch)
     model = md[0].eval()
     d = md[1]
@@ -124,7 +128,7 @@ def _ggn_panel(config: dict[str, Any], epoch: Any, si_iters: int, steps: int, pr
     G = ggn_operator(model, F.cross_entropy, pair, batch_size=batch_size)
     gen = torch.Generator().manual_seed(seed)
     t0 = time.perf_counter()
-    eig = subspace_iteration(G, C, int(si_iters), generator=gen)
+    eig = top_eigen(G, C, deflation, si_iters, gen)
     rec = both_scales(deflate(G, eig.eigenvalues, eig.eigenvectors), steps, 1, 3.0, gen, norm_steps)
     moments = gradient_class_means(model, pair, C, batch_size, dtype=torch.float64)
     T = class_ggn_traces(model, pair, int(probes), C, batch_size, generator=gen)
@@ -146,15 +150,16 @@ _ggn_panel_cached = cached(_ggn_panel, DEPENDS_ON)
 
 def ggn_panel(config: TrainConfig | Mapping[str, Any], *, epoch: int | str = "final", si_iters: int = 128,
               steps: int = 2048, probes: int = 8, seed: int = 0, batch_size: int = 500,
-              norm_steps: int = 32, cache: bool = True) -> dict[str, Any]:
+              norm_steps: int = 32, deflation: str = "subspace", cache: bool = True) -> dict[str, Any]:
     """One panel of Fig 6 (§6.2) on the training data of ``config`` at ``epoch``: ``top_eigenvalues`` of G
-    (SubspaceIteration(G, C, T)), the log spectrum of the rank-C deflated G (``log``; M = ``steps``), the Gram
+    (SubspaceIteration(G, C, T), or Lanczos with ``deflation="lanczos"``: :func:`.experiments.top_eigen`), the log spectrum of the rank-C deflated G (``log``; M = ``steps``), the Gram
     eigenvalues of G_class + G_cross + G_{c=c'} (``gram_low_rank``: top C yellow, next C² − 2C green, last C
     teal), Tr G_within,c (``within_traces``, from Hutchinson traces of each class's G with ``probes``
     Rademacher probes, :func:`~hessian_spectra.structure.class_ggn_traces`) and the red dots
     ``within_mean_eigenvalue`` = Tr G_within,c / (n_c (C − 1)) (ours, see the code comment)."""
     cfg = as_train_config(config)
     fn = _ggn_panel_cached if cache else _ggn_panel
-    return fn(cfg.to_dict(), epoch, int(si_iters), int(steps), int(probes), int(seed), int(batch_size), int(norm_steps))
+    return fn(cfg.to_dict(), epoch, int(si_iters), int(steps), int(probes), int(seed), int(batch_size), int(norm_steps),
+              str(deflation))
 
 

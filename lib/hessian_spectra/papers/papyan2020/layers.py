@@ -19,6 +19,7 @@ from torch import nn
 
 from ...data import per_class as class_balanced_subset
 from ...hessian import lanczos_approx_spec, top_eigenpairs
+from ...hessian.base import CurvatureOperator
 from ...hessian.layerwise import fc_layer_hessian
 from ...pipeline.cache import cached
 from ...structure import (
@@ -59,6 +60,41 @@ def _param_slices(model: nn.Module) -> dict[str, slice]:
             out[n] = slice(start, start + p.numel())
             start += p.numel()
     return out
+
+
+class _FactoredCFAC(CurvatureOperator):
+    """G^l_CFAC = Σ_c π_c Δ_c ⊗ H_c with each H_c = F_c F_cᵀ given by a factor of rank r_c ≤ n_c (row-major
+    vec(X): X ↦ Σ_c π_c Δ_c X F_c F_cᵀ). The same matrix as ``LayerClassStatistics.cfac_operator()``; a product
+    costs 4 m n r_c per class instead of 2 m n² (the input layer of the CIFAR-10 MLP: n = 3072, r_c ≤ 100)."""
+
+    def __init__(self, weights: list[float], errors: list[torch.Tensor], factors: list[torch.Tensor]) -> None:
+        self.terms = list(zip(weights, errors, factors))
+        self.m, self.n = int(errors[0].shape[0]), int(factors[0].shape[0])
+        self.shape = (self.m * self.n, self.m * self.n)
+        self.dtype, self.device = errors[0].dtype, errors[0].device
+
+    def _matmat(self, V: torch.Tensor) -> torch.Tensor:
+        k = V.shape[1]
+        X = V.T.reshape(k, self.m, self.n)
+        out = sum(w * (D @ ((X @ Fc) @ Fc.T)) for w, D, Fc in self.terms)
+        return out.reshape(k, -1).T  # type: ignore[union-attr]
+
+
+def _cfac(st: Any) -> CurvatureOperator:
+    """CFAC of one layer's statistics, with the feature factors in low-rank form when the layer's input is wider
+    than the class's sample count (exact: H_c's rank is at most n_c)."""
+    H = st.features.class_second_moments
+    n, counts = H.shape[1], st.features.class_counts
+    if int(counts.max()) >= n:
+        return st.cfac_operator()
+    D = st.errors.class_conditional_moments()
+    pi = st.features.class_proportions
+    factors = []
+    for c in range(H.shape[0]):
+        lam, vec = torch.linalg.eigh((H[c] + H[c].T) / 2)
+        keep = lam > 1e-12 * lam.max()
+        factors.append(vec[:, keep] * lam[keep].sqrt())
+    return _FactoredCFAC([float(pi[c]) for c in range(H.shape[0])], [D[c] for c in range(H.shape[0])], factors)
 
 
 def _layer_structure(config: dict[str, Any], weight_decay: float, gl_per_class: int, gl_top_k: int, gl_steps: int,
@@ -127,7 +163,7 @@ def _layer_structure(config: dict[str, Any], weight_decay: float, gl_per_class: 
         st = sstats[name]
         op = fc_layer_hessian(model, name, spair, batch_size)
         kfac_eigs = np.sort(np.outer(_eigvals(st.error_moment()), _eigvals(st.features.total())).ravel())[::-1]
-        cfac = st.cfac_operator()
+        cfac = _cfac(st)
         k = min(int(gl_top_k), op.shape[0] - 1)
         top_g = top_eigenpairs(op, k, which="LA", tol=1e-3, generator=gen, block_size=10)
         top_cf = top_eigenpairs(cfac, k, which="LA", tol=1e-3, generator=gen, block_size=10)
