@@ -159,3 +159,25 @@ def test_factored_cfac_equals_the_dense_kronecker_sum():
     assert type(A).__name__ == "_FactoredCFAC"  # 4 samples per class < 40 inputs: low-rank factors
     V = torch.randn(A.shape[0], 3, dtype=torch.float64)
     torch.testing.assert_close(A @ V, B @ V, rtol=1e-12, atol=1e-14)
+
+
+def test_density_comparisons():
+    from hessian_spectra.papers.papyan2020 import claims as cl
+    from hessian_spectra.papers.papyan2020 import experiments as ex
+
+    rng = np.random.default_rng(0)
+    v = rng.uniform(0, 1, 400000)
+    g = np.linspace(-0.5, 1.5, 2001)
+    flat = ((g >= 0) & (g <= 1)).astype(float)
+    assert ex.histogram_l1(v, g, flat, value_range=(0, 1))["l1"] < 0.05
+    assert ex.histogram_l1(v, g + 2.0, flat, value_range=(0, 1))["l1"] == pytest.approx(1.0, abs=1e-6)  # no mass inside
+    x = np.geomspace(0.01, 10, 200)
+    fit = ex.power_law_fit(x, 3e-4 * x ** -2.7, 0.1, 5.0)
+    assert fit["exponent"] == pytest.approx(-2.7) and fit["prefactor"] == pytest.approx(3e-4) and fit["r2"] == pytest.approx(1.0)
+    sym = np.linspace(-3, 3, 601)
+    s = ex.sign_split(sym, np.exp(-np.abs(sym)))
+    assert cl.density_symmetry_ks(s["abs_grid"], s["positive"], s["negative"], 0.1) < 1e-12
+    s = ex.sign_split(sym, np.exp(-np.abs(sym)) * (1 + (sym > 0) * sym))
+    assert cl.density_symmetry_ks(s["abs_grid"], s["positive"], s["negative"], 0.1) > 0.1
+    nodes, weights = np.array([[-2.0, -1.0, 1.0, 2.0]]), np.full((1, 4), 0.25)
+    assert ex.sign_symmetry_ks(nodes, weights) == 0.0
