@@ -23,10 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from ...hessian import deflate, ggn_operator, top_eigenpairs
-from ...hessian.base import LinearCombination
 from ...pipeline.cache import cached
 from ...structure import (
-    LowRankOperator,
     class_ggn_traces,
     gradient_class_means,
     within_class_traces,
@@ -53,18 +51,21 @@ def gram_record(moments: Any) -> dict[str, Any]:
             "mean_residual_relative": float(resid / ref)}
 
 
+def _setup(config: dict[str, Any], epoch: Any, batch_size: int) -> tuple[Any, tuple[Any, Any], int, Any, dict[str, Any]]:
+    """(model, training pair, C, G over the training data, training history) of a checkpoint."""
+    model, d, _, history = trained(as_train_config(config), epoch)
+    pair = (d.x, d.y)
+    G = ggn_operator(model.eval(), F.cross_entropy, pair, batch_size=batch_size)
+    return model, pair, int(d.y.max()) + 1, G, history
+
+
 def _ggn_knockouts(config: dict[str, Any], epoch: Any, steps: int, top_k: int, top_k_cross: int, seed: int,
                    batch_size: int, norm_steps: int) -> dict[str, Any]:
-    md = trained(as_train_config(config), epoch)
-    model = md[0].eval()
-    d = md[1]
-    pair = (d.x, d.y)
-    C = int(d.y.max()) + 1
-    G = ggn_operator(model, F.cross_entropy, pair, batch_size=batch_size)
+    model, pair, C, G, history = _setup(config, epoch, batch_size)
     t0 = time.perf_counter()
     moments = gradient_class_means(model, pair, C, batch_size, dtype=torch.float64)
-    out: dict[str, Any] = {"epoch": epoch, "num_samples": len(d.y), "p": int(G.shape[0]), "C": C,
-                           **checkpoint_record(md[3], epoch), **gram_record(moments)}
+    out: dict[str, Any] = {"epoch": epoch, "num_samples": len(pair[1]), "p": int(G.shape[0]), "C": C,
+                           **checkpoint_record(history, epoch), **gram_record(moments)}
     # the Gram spectra above come from the float64 sums; the knockout operators run in the network's dtype
     # (C² p numbers: 11 GB in float32 for VGG11, twice that in float64)
     moments = dataclasses.replace(moments, cross_means=moments.cross_means.to(G.dtype))
@@ -77,7 +78,6 @@ def _ggn_knockouts(config: dict[str, Any], epoch: Any, steps: int, top_k: int, t
             op = moments.operator("low_rank")
         else:
             op = moments.knockout(G, ko)
-        op = _cast(op, G.dtype)  # the class sums are float64, the network's products float32
         rec = both_scales(op, steps, 1, 3.0, gen, norm_steps)
         k = top_k_cross if ko in ("none", "cross") and top_k_cross else top_k
         if k and ko != "within":
@@ -89,15 +89,6 @@ def _ggn_knockouts(config: dict[str, Any], epoch: Any, steps: int, top_k: int, t
     out["knockouts"] = spectra
     out["seconds"] = time.perf_counter() - t0
     return out
-
-
-def _cast(op: Any, dtype: torch.dtype) -> Any:
-    """A low-rank operator or knockout built from float64 class sums, cast to the network's dtype."""
-    if isinstance(op, LowRankOperator):
-        return op if op.dtype == dtype else LowRankOperator(op.vectors.to(dtype), op.weights.to(dtype))
-    if isinstance(op, LinearCombination):
-        return LinearCombination([_cast(o, dtype) for o in op.operators], op.coefficients)
-    return op
 
 
 _ggn_knockouts_cached = cached(_ggn_knockouts, DEPENDS_ON)
@@ -120,12 +111,7 @@ def ggn_knockouts(config: TrainConfig | Mapping[str, Any], *, epoch: int | str =
 
 def _ggn_panel(config: dict[str, Any], epoch: Any, si_iters: int, steps: int, probes: int, seed: int,
                batch_size: int, norm_steps: int, deflation: str) -> dict[str, Any]:
-    md = trained(as_train_config(config), epoch)
-    model = md[0].eval()
-    d = md[1]
-    pair = (d.x, d.y)
-    C = int(d.y.max()) + 1
-    G = ggn_operator(model, F.cross_entropy, pair, batch_size=batch_size)
+    model, pair, C, G, history = _setup(config, epoch, batch_size)
     gen = torch.Generator().manual_seed(seed)
     t0 = time.perf_counter()
     eig = top_eigen(G, C, deflation, si_iters, gen)
@@ -137,8 +123,8 @@ def _ggn_panel(config: dict[str, Any], epoch: Any, si_iters: int, steps: int, pr
     # the mean non-zero eigenvalue of G_within,c: its trace over its rank bound n_c (C − 1) (Fig 6's red dots;
     # the caption's "(1/N) Tr" is garbled, inventory 001 §E9: ours)
     red = within / (counts * (C - 1))
-    out = {"epoch": epoch, "num_samples": len(d.y), "per_class": int(counts[0]), "p": int(G.shape[0]), "C": C,
-           **checkpoint_record(md[3], epoch), "top_eigenvalues": eig.eigenvalues.numpy(), "top_residuals": np.asarray(eig.residuals),
+    out = {"epoch": epoch, "num_samples": len(pair[1]), "per_class": int(counts[0]), "p": int(G.shape[0]), "C": C,
+           **checkpoint_record(history, epoch), "top_eigenvalues": eig.eigenvalues.numpy(), "top_residuals": np.asarray(eig.residuals),
            "within_traces": within, "class_traces": T.numpy(), "within_mean_eigenvalue": red,
            **gram_record(moments), **rec}
     out["seconds"] = time.perf_counter() - t0
