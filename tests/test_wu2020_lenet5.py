@@ -112,6 +112,11 @@ def test_table_rules():
     assert cl.table_row_default("S47", "x", "p", [0.99, 0.98], [5, 9], "default", "").verdict == "agree"
     assert cl.table_row_default("S47", "x", "p", [0.99, 0.9], [5, 9], "default", "").verdict == "disagree"
     assert cl.table_row_default("S47", "x", "p", [0.99, 0.99], [1.5, 9], "default", "").verdict == "disagree"
+    # the paper's own row calibrates the rule in the note without changing our verdict (S73: ratio min 1.81)
+    c = cl.table_row_default("S73", "x", "p", [0.99], [5.0], "default", "", paper_row=(0.985, 3.96, 1.81, 7.53))
+    assert c.verdict == "agree" and "paper's own row (dot mean 0.985, ratio min 1.81) fails this rule" in c.note
+    c = cl.table_row_default("S47", "x", "p", [0.99], [1.5], "default", "", paper_row=(0.998, 7.21, 5.88, 9.02))
+    assert c.verdict == "disagree" and c.note.endswith("passes this rule")
     assert cl.table_row_paper("S47", "x", (0.998, 7.21, 5.88, 9.02), [0.995], [7.0]).verdict == "agree"
     assert cl.table_row_paper("S47", "x", (0.998, 7.21, 5.88, 9.02), [0.98], [7.0]).verdict == "disagree"
     assert cl.s60_weyl([3, 4], [2, 4]).verdict == "agree" and cl.s60_weyl([3], [4]).verdict == "disagree"

@@ -667,16 +667,26 @@ def s86_c_outliers_trajectory(output_eigenvalues: dict[int, Sequence[float]]) ->
 
 
 def table_row_default(claim_id: str, statement: str, paper_value: str, dots: Sequence[float],
-                      ratios: Sequence[float], profile: str, stand_in: str) -> Claim:
+                      ratios: Sequence[float], profile: str, stand_in: str,
+                      paper_row: tuple[float, float, float, float] | None = None) -> Claim:
     """Tables 6-7 rows (S41-S74): at ``paper`` the dot-product mean within ±0.01 of the paper's and the ratio
     mean within the paper's [min, max] (the caller passes them in ``paper_value`` as text, and checks
     with :func:`table_row_paper`); at ``default`` dot mean >= 0.97 and every ratio >= 2 (stand-ins
-    labelled)."""
+    labelled; the inventory's rule, read as "every ratio", set before any of our rows was computed).
+
+    ``paper_row`` = (dot mean, ratio mean, ratio min, ratio max) as printed: when given, the note says
+    whether the paper's own row passes the same rule. It does not change the verdict; it calibrates the
+    rule (the paper's ResNet18-W48/W64 conv rows print ratio minima 1.89 / 1.81, so they would fail it)."""
     d, r = np.asarray(dots, float), np.asarray(ratios, float)
     ours = (f"(v₁ᵀÊ[x])² mean {d.mean():.3f} [{d.min():.3f}, {d.max():.3f}]; λ₁/λ₂ mean {r.mean():.2f} "
             f"[{r.min():.2f}, {r.max():.2f}] ({len(d)} layer-runs)")
+    note = f"{profile} rule: dot mean >= 0.97 and every ratio >= 2; {stand_in}"
+    if paper_row is not None:
+        passes = paper_row[0] >= 0.97 and paper_row[2] >= 2
+        note += (f"; calibration: the paper's own row (dot mean {paper_row[0]}, ratio min {paper_row[2]}) "
+                 f"{'passes' if passes else 'fails'} this rule")
     return Claim(claim_id, statement, paper_value, ours, "agree" if (d.mean() >= 0.97 and r.min() >= 2) else "disagree",
-                 f"{profile} rule: dot mean >= 0.97 and every ratio >= 2; {stand_in}")
+                 note)
 
 
 def table_row_paper(claim_id: str, statement: str, paper: tuple[float, float, float, float], dots: Sequence[float],
