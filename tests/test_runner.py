@@ -207,3 +207,17 @@ def test_interrupted_rerun_is_not_taken_for_finished(tiny, capsys, monkeypatch):
     assert [p.name for p in report.iterdir() if p.name.startswith(".") or p.name.endswith(".tmp")] == []
     stamp.write_text('{"config": {"noteb')  # as a kill of an older version could leave it
     assert runner._stamp_config(stamp) is None  # read as 'no success recorded': the run is redone
+
+
+def test_relative_data_paths_made_absolute(tmp_path, monkeypatch):
+    """Notebooks run in their own folder: HESSIAN_SPECTRA_DATA=../shared/data given from the shell must reach
+    them as an absolute path (a relative one made every default run fail with 'dataset not found')."""
+    monkeypatch.chdir(tmp_path)
+    env = {"HESSIAN_SPECTRA_DATA": f"../shared/data:{tmp_path / 'abs'}:~/x", "HESSIAN_SPECTRA_CACHE": "cache",
+           "OTHER": "rel"}
+    changed = runner.absolute_path_variables(env)
+    assert env["HESSIAN_SPECTRA_DATA"].split(":") == [str(tmp_path / ".." / "shared" / "data"), str(tmp_path / "abs"),
+                                                      str(Path("~/x").expanduser())]
+    assert env["HESSIAN_SPECTRA_CACHE"] == str(tmp_path / "cache") and env["OTHER"] == "rel"
+    assert set(changed) == {"HESSIAN_SPECTRA_DATA", "HESSIAN_SPECTRA_CACHE"}
+    assert runner.absolute_path_variables(env) == {}     # already absolute: nothing to do

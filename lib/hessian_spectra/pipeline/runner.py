@@ -291,6 +291,27 @@ def parse_parameters(items: list[str], todo: list[Run]) -> dict[str, Any]:
     return out
 
 
+#: Environment variables holding folders (``os.pathsep``-separated): the data search path, the cache and
+#: the checkpoints. Notebooks run with their own folder as working directory, so a relative entry given
+#: from the shell (``HESSIAN_SPECTRA_DATA=../shared/data ./run_all.sh``) would point elsewhere there.
+PATH_VARIABLES: tuple[str, ...] = ("HESSIAN_SPECTRA_DATA", "HESSIAN_SPECTRA_CACHE", "HESSIAN_SPECTRA_CHECKPOINTS")
+
+
+def absolute_path_variables(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Rewrite the relative entries of :data:`PATH_VARIABLES` in ``environ`` (default ``os.environ``) as
+    absolute paths against the current directory, before any notebook starts; returns the new values."""
+    env = os.environ if environ is None else environ
+    changed = {}
+    for name in PATH_VARIABLES:
+        value = env.get(name)
+        if not value:
+            continue
+        entries = [str(Path(p).expanduser().absolute()) if p.strip() else p for p in value.split(os.pathsep)]
+        if os.pathsep.join(entries) != value:
+            env[name] = changed[name] = os.pathsep.join(entries)
+    return changed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="run_all.sh", description=__doc__.split("\n\n")[0])
     parser.add_argument("--profile", default="default", choices=PROFILE_NAMES,
@@ -315,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
 
+    absolute_path_variables()
     papers = load_catalog(args.catalog)
     todo = runs(papers, only=args.only)
     try:
