@@ -532,14 +532,19 @@ def claim_f7_outliers_emerge(cid: str, label: str, gaps: Sequence[float], knocke
 
 
 def claim_f7_bulk_unchanged(label: str, median_changes: Sequence[float]) -> Claim:
-    """F7-2: orange points lie on the identity line, the bulk is unaffected by the knockout: at every layer the
-    median relative difference between the bulk of H^l (λ_{i+C}, its C outliers set aside) and the spectrum of
-    H^l ⫽ H^l_class (λ_i) is below 5 % (inventory's threshold; the pairing is ours: with width 128, pairing equal
-    indices as the scatter does shifts the bulk by C of 128 places, which the paper's 2048 hides)."""
+    """F7-2: orange points lie on the identity line: at every layer the median relative change of λ_i, i in
+    (C, min(750, d − C)], after the knockout is below 5 % (set with the rule, before any run); the pairing is
+    the scatter's, λ_i(H^l) against λ_i(H^l ⫽ H^l_class) (§7.5), and the knockout's C null directions at the
+    bottom of a narrow layer are left out.
+
+    By Cauchy interlacing λ_(i+C)(H) ≤ λ_i(H ⫽ H_class) ≤ λ_i(H): the knockout can move the bulk by at most C
+    places. Among the top 750 of 2048 (the paper) that is a small move in a smooth bulk; among 128 (our
+    stand-in) it is not, so the caller records the shifted comparison beside this one as a diagnostic."""
     m = [float(x) for x in median_changes]
     return Claim(f"F7-2 ({label})", "orange (bulk) points lie on the identity line", None,
                  {"median_relative_change_by_layer": m}, _v(max(m) < 0.05),
-                 "rule: median_i |λ_(i+C)(H) − λ_i(H ⫽ H_class)|/λ_(i+C)(H) < 5 % at every layer (inventory threshold)")
+                 "rule: median_(C<i≤min(750,d−C)) |λ_i(H) − λ_i(H ⫽ H_class)|/λ_i(H) < 5 % at every layer (ours, set "
+                 "with the rule)")
 
 
 def claim_f7_global_mean(label: str, cosines: Sequence[float]) -> Claim:
