@@ -318,3 +318,47 @@ def test_s42_not_checkable():
                              check="n_neg <= 2, every negative |θ| < 0.01, ρ₀ in [0.79, 0.99] at |λ₀| < 1e-3")
         assert new.verdict == "not_checkable" and _same(new, old)
     assert cl.claim_s42(_s42(), "paper", substituted=True).verdict == "not_checkable"
+
+
+# ------------------------------------------------------------------------------------------------------
+# S22-S27 extremes (both ends), S35 value form, S19 Normal losses
+# ------------------------------------------------------------------------------------------------------
+def test_extremes_paper_values_pass_and_each_end_decides():
+    for num, (_, _, _, (lo, hi), _, cid) in pp.MAIN_FIGURES.items():
+        assert cl.claim_extremes(cid, num, (lo, hi), (lo, hi), "paper").verdict == "agree", num
+        # θ_max 30 % high fails everywhere
+        assert cl.claim_extremes(cid, num, (lo, hi), (lo, 1.3 * hi), "paper").verdict == "disagree", num
+    # Empirical θ_min: ±25 %
+    assert cl.claim_extremes("S22", 1, (-6.54, 20.56), (-6.54 * 1.2, 20.56), "paper").verdict == "agree"
+    assert cl.claim_extremes("S22", 1, (-6.54, 20.56), (-6.54 * 1.3, 20.56), "paper").verdict == "disagree"
+    # Augmented bands
+    assert cl.claim_extremes("S23", 4, (-0.014, 3.026), (-0.049, 3.0), "paper").verdict == "agree"
+    assert cl.claim_extremes("S23", 4, (-0.014, 3.026), (-0.051, 3.0), "paper").verdict == "disagree"
+    assert cl.claim_extremes("S23", 4, (-0.014, 3.026), (0.0, 3.0), "paper").verdict == "disagree"   # [-0.05, 0)
+    assert cl.claim_extremes("S25", 3, (-0.0061, 0.5825), (-0.031, 0.58), "paper").verdict == "disagree"
+    assert cl.claim_extremes("S27", 8, (-9e-4, 15.6), (0.0, 15.6), "paper").verdict == "agree"      # (-0.01, 0]
+    assert cl.claim_extremes("S27", 8, (-9e-4, 15.6), (-0.011, 15.6), "paper").verdict == "disagree"
+    assert cl.claim_extremes("S27", 7, (2e-5, 45.68), (-0.04, 45.68), "paper").verdict == "agree"   # >= -1e-3 θ_max
+    assert cl.claim_extremes("S27", 7, (2e-5, 45.68), (-0.05, 45.68), "paper").verdict == "disagree"
+    c = cl.claim_extremes("S23", 4, (-0.014, 3.026), (-0.2, 0.3), "default")
+    assert c.verdict == "not_checkable" and STAND_IN in c.note and c.ours == [-0.2, 0.3]
+    assert cl.claim_extremes("S23", 4, (-0.014, 3.026), (-0.01, 3.0), "paper", substituted=True).verdict == \
+        "not_checkable"
+
+
+def test_s35_value_form():
+    paper = {"c100": 45.68 / 3.025, "c10": 15.6 / 0.5825}
+    assert cl.claim_overfit_sharper_value(paper, {"c100": 8.0, "c10": 14.0}, "paper").verdict == "agree"
+    assert cl.claim_overfit_sharper_value(paper, {"c100": 7.0, "c10": 14.0}, "paper").verdict == "disagree"
+    # the substituted CIFAR-100 slot is left out; with nothing left, not checkable
+    assert cl.claim_overfit_sharper_value(paper, {"c100": 1.0, "c10": 14.0}, "paper",
+                                          substituted=["c100"]).verdict == "agree"
+    assert cl.claim_overfit_sharper_value({"c100": 15.1}, {"c100": 15.0}, "paper",
+                                          substituted=["c100"]).verdict == "not_checkable"
+    assert cl.claim_overfit_sharper_value(paper, {"c100": 15.0, "c10": 27.0}, "default").verdict == "not_checkable"
+
+
+def test_s19_normal_losses():
+    assert cl.claim_table2_normal_losses(0.2, 0.004, paper_scale=True).verdict == "agree"
+    assert cl.claim_table2_normal_losses(0.24, 0.004, paper_scale=True).verdict == "disagree"
+    assert cl.claim_table2_normal_losses(0.18, 0.0034).verdict == "not_checkable"

@@ -33,6 +33,7 @@ __all__ = [
     "THEOREM1_FACTOR",
     "claim_accuracy_pp",
     "claim_bbp",
+    "claim_extremes",
     "claim_extremes_shrink",
     "claim_factor",
     "claim_heaviest_pair",
@@ -44,8 +45,10 @@ __all__ = [
     "claim_negative_fraction_falls",
     "claim_negative_mass",
     "claim_negative_mass_shrinks",
+    "claim_overfit_sharper_value",
     "claim_s42",
     "claim_table2_normal_aug_cells",
+    "claim_table2_normal_losses",
     "claim_table2_overfit_losses",
     "claim_table3_cells",
     "claim_theorem1_edge",
@@ -247,6 +250,19 @@ def claim_table2_normal_aug_cells(ours_max: float | None = None, paper_scale: bo
     return Claim("E1 (Table 2)", "Table 2, CIFAR-10 Normal 'True Hessian' [λ₁, λₙ] = [3.025, -0.014]", paper,
                  None, "paper_erratum", _join(base, "Flagged from the paper's own numbers: a copy of Table 1; "
                                               "comparisons use the text values."))
+
+
+def claim_table2_normal_losses(ours_test: float | None = None, ours_train: float | None = None,
+                               paper_scale: bool = False) -> Claim:
+    """S19, Table 2 (CIFAR-10) Normal losses, test 0.18 / train 0.0034: both within ±25 % at paper scale (inventory
+    §S19); otherwise not checkable (the stand-in's losses are not comparable)."""
+    paper = {"test_loss": 0.18, "train_loss": 0.0034}
+    if not paper_scale or ours_test is None or ours_train is None:
+        return Claim("S19 (Table 2 Normal)", "Table 2 Normal losses: test 0.18, train 0.0034", paper, None,
+                     "not_checkable", "needs the paper-scale CIFAR-10 Normal run.")
+    ok = verdict_within(ours_test, 0.18, 0.25) == "agree" and verdict_within(ours_train, 0.0034, 0.25) == "agree"
+    return Claim("S19 (Table 2 Normal)", "Table 2 Normal losses: test 0.18, train 0.0034", paper,
+                 {"test_loss": ours_test, "train_loss": ours_train}, _verdict(ok), "rule: both within ±25 %.")
 
 
 def claim_table2_overfit_losses(ours_test: float | None = None, ours_train: float | None = None,
@@ -668,6 +684,75 @@ def claim_s42(summary: Mapping[str, Any], profile: str, *, substituted: bool = F
                        f"[{S42_RHO0[0]:g}, {S42_RHO0[1]:g}] at |θ₀| < {S42_LAMBDA0:g} (inventory §S42); ours n_neg "
                        f"{n_neg}, θ_min {theta_min:.3g}, [ρ₀, θ₀] = [{r0:.3g}, {t0:.3g}]"
                        + (f"; fails: {', '.join(bad)}." if bad else "."), context))
+
+
+# S22-S27: the extremes of Figs 1-8 (inventory §S22-S27): θ_max within ±25 % everywhere; θ_min within ±25 % for
+# the Empirical spectra, and for the Augmented ones the band the inventory gives, keyed by figure number
+EXTREME_REL_TOL = 0.25
+AUG_MIN_BANDS: dict[int, tuple[str, float, float]] = {
+    3: ("in [-0.03, 0)", -0.03, 0.0),      # S25, C10 Normal Aug, paper -0.0061
+    4: ("in [-0.05, 0)", -0.05, 0.0),      # S23, C100 Normal Aug, paper -0.014
+    8: ("in (-0.01, 0]", -0.01, 0.0),      # S27, C10 Overfit Aug, paper -9e-4
+}
+S27_C100_TAU = 1e-3  # S27, C100 Overfit Aug (paper θ_min = 2e-5 > 0): θ_min >= -1e-3·θ_max
+
+
+def claim_extremes(claim_id: str, figure: int, paper: tuple[float, float], ours: tuple[float, float], profile: str,
+                   *, substituted: bool = False, context: str = "") -> Claim:
+    """S22-S27, the extremal Ritz values [θ_min, θ_max] printed for Figs 1-8 (``figure``; ``paper`` and ``ours`` as
+    (θ_min, θ_max)). Inventory rules: θ_max within ±25 % (``EXTREME_REL_TOL``) of the paper's in every figure;
+    θ_min within ±25 % for the Empirical spectra (Figs 1, 2, 5, 6); for the Augmented ones, whose θ_min is near
+    zero, a band: Fig 4 (S23) θ_min ∈ [−0.05, 0), Fig 3 (S25) ∈ [−0.03, 0), Fig 8 (S27, C10) ∈ (−0.01, 0], Fig 7
+    (S27, C100) θ_min ≥ −1e-3·θ_max. Both ends must hold. ``not_checkable`` at ``smoke``/``default`` and when
+    the dataset was substituted (as :func:`claim_value`)."""
+    statement = f"Fig {figure}: extremes [θ_min, θ_max]"
+    gated = _value_gate(claim_id, statement, list(paper), list(ours), profile, substituted=substituted,
+                        check="θ_max ±25 %; θ_min ±25 % (Empirical) or the inventory's band (Augmented)",
+                        context=context)
+    if gated is not None:
+        return gated
+    (p_lo, p_hi), (lo, hi) = paper, ours
+    top = verdict_within(float(hi), float(p_hi), EXTREME_REL_TOL) == "agree"
+    if figure in AUG_MIN_BANDS:
+        text, a, b = AUG_MIN_BANDS[figure]
+        bottom = (a <= lo < b) if text.startswith("in [") else (a < lo <= b)
+        rule_min = f"θ_min {text}"
+    elif figure == 7:
+        bottom = lo >= -S27_C100_TAU * hi
+        rule_min = f"θ_min >= -{S27_C100_TAU:g}·θ_max"
+    else:
+        bottom = verdict_within(float(lo), float(p_lo), EXTREME_REL_TOL) == "agree"
+        rule_min = f"θ_min within ±{EXTREME_REL_TOL:.0%} of {p_lo:g}"
+    return Claim(claim_id, statement, list(paper), list(ours), _verdict(top and bottom),
+                 _join(f"rule: θ_max within ±{EXTREME_REL_TOL:.0%} of {p_hi:g} ({'holds' if top else 'fails'}) and "
+                       f"{rule_min} ({'holds' if bottom else 'fails'}) (inventory §{claim_id}).", context))
+
+
+# S35 (V-form): the Overfit / Normal Augmented θ_max ratios 45.68 / 3.026 = 15.1 (C100) and 15.6 / 0.5825 = 26.8
+# (C10, the text's Normal value) within a factor 2 (inventory §S35)
+S35_FACTOR = 2.0
+
+
+def claim_overfit_sharper_value(paper: Mapping[str, float], ours: Mapping[str, float], profile: str, *,
+                                substituted: Collection[str] = (), context: str = "") -> Claim:
+    """S35 V-form at ``paper``: each slot's θ_max(Aug, Overfit)/θ_max(Aug, Normal) within a factor 2 of the paper's
+    (15 for CIFAR-100, 27 for CIFAR-10), keyed by slot. ``not_checkable`` at ``smoke``/``default`` (the D-form of
+    :func:`claim_overfit_sharper` scores the direction there); a slot in ``substituted`` (CIFAR-100 offline) is
+    left out, and with no slot left the claim is ``not_checkable``."""
+    statement = "the Overfit / Normal Augmented θ_max ratio (15 for CIFAR-100, 27 for CIFAR-10) [V-form]"
+    gated = _value_gate("S35 (value)", statement, dict(paper), dict(ours), profile,
+                        check=f"within x{S35_FACTOR:g} of 15 and 27", context=context)
+    if gated is not None:
+        return gated
+    keys = [k for k in paper if k not in substituted]
+    if not keys:
+        return Claim("S35 (value)", statement, dict(paper), dict(ours), "not_checkable",
+                     _join("every slot used a substituted dataset (CIFAR-100 offline).", context))
+    bad = [k for k in keys if not _within_factor(float(ours[k]), float(paper[k]), S35_FACTOR)]
+    return Claim("S35 (value)", statement, dict(paper), dict(ours), _verdict(not bad),
+                 _join(f"rule: within a factor {S35_FACTOR:g} of the paper's ratio in "
+                       f"{', '.join(keys)} (inventory §S35)" + (f"; outside: {', '.join(bad)}." if bad else "."),
+                       context))
 
 
 # ------------------------------------------------------------------------------------------------------
