@@ -152,6 +152,12 @@ def test_layer_rules():
     assert cl.claim_f9_cross_knockout("x", after_class, after_both, C).verdict == "agree"
     assert cl.claim_f9_cross_knockout("x", after_both, after_both, C).verdict == "disagree"
     assert cl.claim_f9_cross_knockout("x", after_class[:8], after_both[:8], C).verdict == "not_checkable"  # width < 2 C(C − 1)
+    # the knockouts' zeros at the bottom are no bulk: with as many zeros as the bulk has values, the median is still
+    # the bulk's (it would be 0, and the ratio undefined, if they were counted)
+    k = C * (C - 1)
+    zeros = np.zeros(k)
+    c = cl.claim_f9_cross_knockout("x", np.r_[after_class[:-k], zeros], np.r_[after_both[:-k], zeros], C)
+    assert c.verdict == "agree" and np.isfinite(c.ours["ratio_after_class_and_cross"])
     assert cl.claim_f10_depth("F10-1", "x", [1.1, 3], "s").verdict == "agree"
     assert cl.claim_f10_depth("F10-1", "x", [3, 1.1], "s").verdict == "disagree"
     assert cl.claim_f11_cfac(0.1, 0.5).verdict == "agree" and cl.claim_f11_cfac(0.5, 0.1).verdict == "disagree"

@@ -85,6 +85,14 @@ def test_bad_input_raises():
         zoo.zoo_config("vgg11_mnist", "gpu")
     with pytest.raises(ValueError, match="unknown profile"):
         zoo.spectral_settings("fast")
+    with pytest.raises(ValueError, match="width applies to the MLP runs only"):
+        zoo.zoo_config("vgg11_mnist", "default", width=256)
+
+
+def test_fig9b_wide_copy_of_the_mlp():
+    base, wide = zoo.zoo_config("mlp_mnist", "default"), zoo.zoo_config("mlp_mnist", "default", width=256)
+    assert base.model_kwargs["widths"] == [128] * 8 and wide.model_kwargs["widths"] == [256] * 8
+    assert (wide.data, wide.epochs, wide.lr, wide.seed) == (base.data, base.epochs, base.lr, base.seed)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -131,6 +139,25 @@ def test_layer_structure_matches_dense_references(tiny):
     kfac = np.sort(np.linalg.eigvalsh(st.kfac().numpy()))[::-1][:5]
     np.testing.assert_allclose(g["KFAC_top"], kfac, rtol=1e-8)
     assert all(0 <= c <= 1 + 1e-9 for r in out["khatri_rao"] for c in np.r_[r["class_cosines"], r["cross_cosines"]])
+
+
+def test_error_knockouts_match_dense_references(tiny):
+    """Fig 9b's errors-only path: Δ^l and its knockouts from the layer statistics, equal to a dense computation."""
+    from hessian_spectra.papers.papyan2020 import layers
+    from hessian_spectra.structure import layer_class_statistics, projection_knockout
+
+    cfg, model, data = tiny
+    out = layers.error_knockouts(cfg, cache=False)
+    assert len(out["layers"]) == 8 and out["C"] == 10
+    m = model.double().eval()
+    names = [n for n, mod in m.named_modules() if isinstance(mod, torch.nn.Linear)]
+    em = layer_class_statistics(m, names[:-1], (data.x.double(), data.y), 10, dtype=torch.float64)[names[4]].errors
+    D, Dc, Dx = em.dense("total"), em.dense("class"), em.dense("cross")
+    rec = out["layers"][4]
+    np.testing.assert_allclose(rec["Delta"], np.sort(np.linalg.eigvalsh(D.numpy()))[::-1], atol=1e-12)
+    K = projection_knockout(D, Dc + Dx).numpy()
+    np.testing.assert_allclose(rec["Delta_knockout_class_cross"], np.sort(np.linalg.eigvalsh(K))[::-1], atol=1e-12)
+    assert 0 <= rec["Delta_top_global_cosine"] <= 1 + 1e-12
 
 
 def test_ggn_knockouts_identities(tiny):

@@ -363,24 +363,31 @@ def claim_f16_tail(fit: Mapping[str, float]) -> Claim:
                  "rule: R² ≥ 0.95 of the straight-line fit of log φ on log|λ| (ours; a semicircle is not a line there)")
 
 
-def claim_f17_subspace_accuracy(si_top: Sequence[float], exact_top: Sequence[float], C: int) -> Claim:
+def claim_f17_subspace_accuracy(si_top: Sequence[float], exact_top: Sequence[float], C: int,
+                                reference: str = "Lanczos, reorthogonalised", label: str = "") -> Claim:
     """F17-1: the top eigenvalues of SubspaceIteration are those of the operator: max relative error ≤ 1e-3 for
-    k ≤ C (inventory), against Lanczos with full reorthogonalisation."""
+    k ≤ C (inventory), against ``reference`` (default: Lanczos with full reorthogonalisation on the same operator;
+    the exact eigenvalues of a dense Hessian for Fig 17's method check). ``label`` tells a second evaluation apart
+    in the id: ``F17-1 (<label>)``."""
     err = relative_errors(list(si_top)[:C], list(exact_top)[:C])
-    return Claim("F17-1", "the top eigenvalues of the deflated panel align with the outliers of the plain one", None,
+    cid = f"F17-1 ({label})" if label else "F17-1"
+    return Claim(cid, "the top eigenvalues of the deflated panel align with the outliers of the plain one", None,
                  {"max_relative_error": float(err.max())}, _v(float(err.max()) <= 1e-3),
-                 "rule: |λ_k(SubspaceIteration) − λ_k(Lanczos, reorthogonalised)|/λ_k ≤ 1e-3 for k ≤ C (inventory)")
+                 f"rule: |λ_k(SubspaceIteration) − λ_k({reference})|/λ_k ≤ 1e-3 for k ≤ C (inventory)")
 
 
-def claim_f17_bulk_resolution(l1_deflated: float | None, l1_plain: float | None, reason: str = "") -> Claim:
+def claim_f17_bulk_resolution(l1_deflated: float | None, l1_plain: float | None, reason: str = "",
+                              where: str = "") -> Claim:
     """F17-2: deflation improves the bulk's resolution: L1 error of the bulk density against the exact bulk
-    histogram smaller with deflation (inventory); not checkable without the exact spectrum."""
+    histogram smaller with deflation (inventory); not checkable without the exact spectrum. ``where`` (appended to
+    the note) says on which operator and with which histogram the errors were measured."""
     if l1_deflated is None or l1_plain is None:
         return Claim("F17-2", "low rank deflation improves the 'resolution' of the bulk", None, None, "not_checkable",
                      reason or "no exact spectrum at this size")
+    note = "rule: L1 error of the bulk density vs the exact bulk histogram smaller with deflation (inventory)"
     return Claim("F17-2", "low rank deflation improves the 'resolution' of the bulk", None,
                  {"l1_deflated": l1_deflated, "l1_plain": l1_plain}, _v(l1_deflated < l1_plain),
-                 "rule: L1 error of the bulk density vs the exact bulk histogram smaller with deflation (inventory)")
+                 f"{note}; {where}" if where else note)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -573,15 +580,20 @@ def claim_f9_class_knockout(label: str, gaps: Sequence[float], knocked_gaps: Seq
 
 
 def _top_over_bulk(eigs: Sequence[float], C: int) -> float:
+    """mean of the top C² − 2C eigenvalues over the median of the bulk λ_i, C(C − 1) < i ≤ d − C(C − 1): the last
+    C(C − 1) are left out because a projection knockout of up to C(C − 1) directions leaves that many zeros at the
+    bottom, which are no bulk (at the paper's d = 2048 they are 4 % of the spectrum, at d = 256 over half of it)."""
     e = _desc(eigs)
-    top, bulk = e[: C * (C - 2)], e[C * (C - 1):]
+    k = C * (C - 1)
+    top, bulk = e[: C * (C - 2)], e[k: e.size - k]
     return float(np.mean(top) / np.median(bulk)) if bulk.size and np.median(bulk) > 0 else float("nan")
 
 
 def claim_f9_cross_knockout(label: str, after_class: Sequence[float], after_both: Sequence[float], C: int) -> Claim:
     """F9-2: top-C² outliers attributed to the cross-class means: at the deepest layer the ratio mean(top C² − 2C)
-    / median(bulk beyond C(C − 1)) drops ≥ 2× from Δ ⫽ Δ_class to Δ ⫽ (Δ_class + Δ_cross) (inventory's
-    proposal). Not checkable when the layer is narrower than 2 C(C − 1) (ours)."""
+    / median(bulk beyond C(C − 1), the knockout's zeros left out: :func:`_top_over_bulk`) drops ≥ 2× from
+    Δ ⫽ Δ_class to Δ ⫽ (Δ_class + Δ_cross) (inventory's proposal). Not checkable when the layer is narrower than
+    2 C(C − 1) (ours)."""
     d = _desc(after_class).size
     if d < 2 * C * (C - 1):
         return Claim(f"F9-2 ({label})", "(b) top-C² outliers attributed to the C² cross-class means", None,

@@ -9,7 +9,10 @@ notebooks share (the class / cross-class computations of G are in :mod:`.knockou
   log scale of App. C.7 (Figs 3, 4, 14, 16, 17);
 - :func:`both_scales`: that pair of spectra for any operator;
 - :func:`histogram_l1`, :func:`power_law_fit`, :func:`sign_split`, :func:`sign_symmetry_ks`: comparisons of
-  densities (Figs 15, 16).
+  densities (Figs 15, 16);
+- :func:`fig17_exact`: Fig 17's method check on a small MLP whose Hessian is dense-exact (:func:`dense_hessian`):
+  SubspaceIteration's top C and the deflated and plain LanczosApproxSpec densities against the exact eigenvalues,
+  the bulk's error measured by :func:`bulk_l1`.
 
 Results are cached on disk (:func:`hessian_spectra.pipeline.cache.cached`) by the arguments, the code and the
 library's code, and are plain numpy arrays. Not from the paper: batch sizes (they only bound memory), float32
@@ -18,6 +21,7 @@ products, the Lanczos seeds.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +33,7 @@ from torch import nn
 
 from ...hessian import (
     ApproxSpectrum,
+    DenseOperator,
     approx_spec_from_slq,
     deflate,
     ggn_operator,
@@ -46,8 +51,11 @@ __all__ = [
     "LOG_KAPPA",
     "MATRICES",
     "both_scales",
+    "bulk_l1",
     "checkpoint_record",
     "data_split",
+    "dense_hessian",
+    "fig17_exact",
     "hessian_spectrum",
     "histogram_l1",
     "power_law_fit",
@@ -262,3 +270,109 @@ def sign_symmetry_ks(nodes: Any, weights: Any, floor: float = 0.0) -> float:
         return np.interp(xs, vals[o], c, 0, 1)
 
     return float(np.max(np.abs(cdf(n[pos], w[pos]) - cdf(-n[neg], w[neg]))))
+
+
+# ---------------------------------------------------------------------------------------------
+# Fig 17's method check against an exact spectrum (ours: a small MLP, not the paper's ResNet18)
+
+
+def dense_hessian(model: nn.Module, pair: tuple[torch.Tensor, torch.Tensor], batch_size: int | None = None) -> torch.Tensor:
+    """The dense float64 Hessian of the mean cross-entropy of ``model`` over ``pair`` (BN, if any, in eval mode):
+    the library's :func:`~hessian_spectra.hessian.hessian_operator` on a float64 copy of the model and inputs,
+    materialised column block by column block (``to_dense``), then symmetrised ((H + Hᵀ)/2; the two triangles
+    differ by rounding only). For small models only (p ≤ 5,000)."""
+    m = copy.deepcopy(model).double().eval()
+    p = sum(q.numel() for q in m.parameters() if q.requires_grad)
+    if p > 5000:
+        raise ValueError(f"dense_hessian is for small models (p <= 5000), got p = {p}")
+    x, y = pair
+    op = hessian_operator(m, F.cross_entropy, (x.double(), y), batch_size=batch_size)
+    H = op.to_dense()
+    return (H + H.T) / 2
+
+
+def bulk_l1(exact: Any, grid: Any, density: Any, C: int, bins: int = 100) -> dict[str, Any]:
+    """The L1 error of a density against the exact bulk histogram (Fig 17's check, inventory 001): the exact
+    eigenvalues without the top ``C`` (the bulk, λ_(C+1) ≥ … ≥ λ_p) are binned into ``bins`` equal bins of their own
+    range [λ_p, λ_(C+1)], as fractions of p − C; the density (as LanczosApproxSpec returns it: unit mass over all p
+    eigenvalues, not renormalised) is integrated over each bin; the error is Σ_bins |mass − fraction|
+    (:func:`histogram_l1`: 0 = equal bin masses, 2 = disjoint). The definition and ``bins`` = 100 were fixed before
+    any number was computed (ours: the inventory names the histogram but not its bins). A density of the deflated
+    operator also carries the C deflated directions at ≈ 0 (mass C/p inside the range), one of the undeflated
+    operator the outliers (mass C/p, outside the range when they are separated from the bulk): an offset of order
+    C/p either way."""
+    e = np.sort(np.asarray(exact, dtype=float).ravel())[::-1]
+    if not 0 <= int(C) < e.size - 1:
+        raise ValueError(f"C must leave at least two eigenvalues, got C = {C} for {e.size}")
+    bulk = e[int(C):]
+    out = histogram_l1(bulk, grid, density, bins=int(bins), value_range=(float(bulk.min()), float(bulk.max())))
+    out["mass_in_range"] = float(out["mass"].sum())
+    return out
+
+
+def _fig17_exact(config: dict[str, Any], C: int, si_iters: int, steps: int, num_vectors: int, kappa: float,
+                 norm_steps: int, bins: int, seed: int, batch_size: int) -> dict[str, Any]:
+    md = trained(as_train_config(config), "final")
+    d = md[1]
+    t0 = time.perf_counter()
+    H = dense_hessian(md[0], (d.x, d.y), batch_size)
+    t_dense = time.perf_counter() - t0
+    exact = torch.linalg.eigvalsh(H).flip(0).numpy()  # descending, float64
+    op = DenseOperator(H)
+    t1 = time.perf_counter()
+    # Fig 17's path (:func:`_hessian_spectrum` with deflate_k = C, then deflate_k = 0): the same calls and seeds
+    gen = torch.Generator().manual_seed(seed)
+    eig = top_eigen(op, int(C), "subspace", int(si_iters), gen)
+    deflated = both_scales(deflate(op, eig.eigenvalues, eig.eigenvectors), steps, num_vectors, kappa, gen, norm_steps)
+    plain = both_scales(op, steps, num_vectors, kappa, torch.Generator().manual_seed(seed), norm_steps)
+    si = eig.eigenvalues.numpy()
+    out: dict[str, Any] = {
+        "p": int(H.shape[0]), "num_samples": len(d.y), "C": int(C), **checkpoint_record(md[3], "final"),
+        "exact": exact, "si_top": si, "si_residuals": np.asarray(eig.residuals), "si_iters": int(si_iters),
+        "si_products": int(eig.num_steps), "si_relative_errors": np.abs(si - exact[: int(C)]) / np.abs(exact[: int(C)]),
+        "gap_ratio_C": float(exact[int(C) - 1] / exact[int(C)]) if exact[int(C)] > 0 else float("nan"),
+        "deflated": deflated, "plain": plain, "bins": int(bins),
+    }
+    for name, rec in (("deflated", deflated), ("plain", plain)):
+        lin = rec["linear"]
+        res = bulk_l1(exact, lin["grid"], lin["density"], int(C), int(bins))
+        out[f"l1_{name}"] = res["l1"]
+        out[f"mass_in_range_{name}"] = res["mass_in_range"]
+        out[f"bin_mass_{name}"] = res["mass"]
+        out[f"kernel_sigma_{name}"] = float(lin["sigma"] * lin["half_width"])  # σ in units of λ
+        # recorded only (not scored): the same error with half and twice the bins
+        out[f"l1_{name}_bins_half_double"] = [bulk_l1(exact, lin["grid"], lin["density"], int(C), b)["l1"]
+                                             for b in (int(bins) // 2, 2 * int(bins))]
+        out["bin_edges"], out["bulk_fractions"] = res["edges"], res["hist"]
+    out["seconds_dense"] = t_dense
+    out["seconds_spectra"] = time.perf_counter() - t1
+    return out
+
+
+_fig17_exact_cached = cached(_fig17_exact, DEPENDS_ON)
+
+
+def fig17_exact(config: TrainConfig | Mapping[str, Any], *, C: int = 10, si_iters: int = 128, steps: int = 128,
+                num_vectors: int = 1, kappa: float = 3.0, norm_steps: int = 32, bins: int = 100, seed: int = 0,
+                batch_size: int = 500, cache: bool = True) -> dict[str, Any]:
+    """Fig 17's method check (inventory 001, Fig 17's CPU plan) on a network small enough for its exact Hessian
+    (:func:`.zoo.fig17_exact_config`; ours, not the paper's ResNet18).
+
+    The train Hessian of the trained ``config`` as a dense float64 matrix (:func:`dense_hessian`) and all its
+    eigenvalues (``eigvalsh``); on that matrix (as a :class:`~hessian_spectra.hessian.DenseOperator`) Fig 17's path
+    exactly as :func:`hessian_spectrum` runs it: SubspaceIteration(A, C, T = ``si_iters``) (:func:`top_eigen`),
+    the rank-C deflated operator and :func:`both_scales` (NORMALIZATION(``norm_steps``, 0.05), LanczosApproxSpec(M =
+    ``steps``, K = 1024, ``num_vectors``, κ = ``kappa``)), and the same without deflation (a fresh generator of the
+    same seed, as a separate :func:`hessian_spectrum` call has).
+
+    Returns a dict with ``exact`` (all p eigenvalues, descending), ``si_top`` (SubspaceIteration's Rayleigh-Ritz
+    values) with ``si_relative_errors`` = |λ_k(SI) − λ_k(exact)|/|λ_k(exact)| for k ≤ C, ``deflated`` and ``plain``
+    (:func:`both_scales` records), ``l1_deflated`` and ``l1_plain`` (:func:`bulk_l1` of each linear density against
+    the exact bulk with ``bins`` bins), their bin masses and the bulk's fractions on ``bin_edges``, each kernel's σ in
+    units of λ, λ_C/λ_(C+1) of the exact spectrum (``gap_ratio_C``), the training record, ``p``, ``num_samples`` and
+    timings.
+    """
+    cfg = as_train_config(config)
+    fn = _fig17_exact_cached if cache else _fig17_exact
+    return fn(cfg.to_dict(), int(C), int(si_iters), int(steps), int(num_vectors), float(kappa), int(norm_steps),
+              int(bins), int(seed), int(batch_size))

@@ -1,7 +1,8 @@
 """The class structure of the MLP's layers (Papyan 2020, §7, Figs 2, 7-13; cached): per hidden layer the spectra of
 the features H^l, the backpropagated errors Δ^l and the weights W^l with their class / cross-class parts and
 projection knockouts, the spectra of G^l, G^l_KFAC and G^l_CFAC, and the Khatri-Rao check of Fig 2
-(:func:`layer_structure`). The statistics themselves are :mod:`hessian_spectra.structure`'s
+(:func:`layer_structure`), and the errors' knockouts alone of a wider MLP (:func:`error_knockouts`: Fig 9b needs a
+layer wider than 2 C(C − 1)). The statistics themselves are :mod:`hessian_spectra.structure`'s
 (``layer_class_statistics``, ``gradient_class_means``, ``projection_knockout``) and the exact layer block of G
 the engine's (``fc_layer_hessian``: for this piecewise-linear network with BN in eval mode, the layer's Hessian
 block equals its Gauss-Newton block). Everything in float64.
@@ -31,7 +32,7 @@ from ...training import TrainConfig, as_train_config
 from .experiments import DEPENDS_ON, spectrum_arrays
 from .zoo import trained
 
-__all__ = ["layer_structure"]
+__all__ = ["error_knockouts", "layer_structure"]
 
 def _eigh_desc(M: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     M = M.double()
@@ -97,6 +98,19 @@ def _cfac(st: Any) -> CurvatureOperator:
     return _FactoredCFAC([float(pi[c]) for c in range(H.shape[0])], [D[c] for c in range(H.shape[0])], factors)
 
 
+def _error_spectra(em: Any, C: int) -> dict[str, Any]:
+    """Eigenvalues (descending) of Δ^l, Δ^l_class (C), Δ^l_class + Δ^l_cross (C(C − 1)) and of the projection
+    knockouts Δ^l ⫽ Δ^l_class and Δ^l ⫽ (Δ^l_class + Δ^l_cross), and |cos| of Δ^l's top eigenvector with δ_G, from
+    one layer's error statistics ``em``."""
+    D, Dc, Dx = em.dense("total"), em.dense("class"), em.dense("cross")
+    lam_D, vec_D = _eigh_desc(D)
+    dG = em.class_means.double().mean(0).numpy()
+    return {"Delta": lam_D, "Delta_class": _eigvals(Dc)[:C], "Delta_class_cross": _eigvals(Dc + Dx)[: C * (C - 1)],
+            "Delta_knockout_class": _eigvals(projection_knockout(D, Dc)),
+            "Delta_knockout_class_cross": _eigvals(projection_knockout(D, Dc + Dx)),
+            "Delta_top_global_cosine": _cos(vec_D[:, 0], dG)}
+
+
 def _layer_structure(config: dict[str, Any], weight_decay: float, gl_per_class: int, gl_top_k: int, gl_steps: int,
                      seed: int, batch_size: int) -> dict[str, Any]:
     cfg = as_train_config(config)
@@ -120,16 +134,7 @@ def _layer_structure(config: dict[str, Any], weight_decay: float, gl_per_class: 
         rec["H_top_global_cosine"] = _cos(vec_H[:, 0], fm.global_mean.numpy())
         rec["H_global_norm2"] = float(fm.global_mean.double().pow(2).sum())
         # backpropagated errors δ^l (§7.7) at the output of Linear l
-        em = stats[name].errors
-        D, Dc, Dx = em.dense("total"), em.dense("class"), em.dense("cross")
-        lam_D, vec_D = _eigh_desc(D)
-        rec["Delta"] = lam_D
-        rec["Delta_class"] = _eigvals(Dc)[:C]
-        rec["Delta_class_cross"] = _eigvals(Dc + Dx)[: C * (C - 1)]
-        rec["Delta_knockout_class"] = _eigvals(projection_knockout(D, Dc))
-        rec["Delta_knockout_class_cross"] = _eigvals(projection_knockout(D, Dc + Dx))
-        dG = em.class_means.double().mean(0).numpy()
-        rec["Delta_top_global_cosine"] = _cos(vec_D[:, 0], dG)
+        rec.update(_error_spectra(stats[name].errors, C))
         # weights W^l and W^l_class (§7.13)
         st = stats[name]
         W = st.weight
@@ -180,6 +185,37 @@ def _layer_structure(config: dict[str, Any], weight_decay: float, gl_per_class: 
 
 
 _layer_structure_cached = cached(_layer_structure, DEPENDS_ON)
+
+
+def _error_knockouts(config: dict[str, Any], batch_size: int) -> dict[str, Any]:
+    cfg = as_train_config(config)
+    model, d, _, history = trained(cfg, "final")
+    model = model.double().eval()
+    pair = (d.x.double(), d.y)
+    C = int(d.y.max()) + 1
+    names = _linear_names(model)[:-1]
+    t0 = time.perf_counter()
+    stats = layer_class_statistics(model, names, pair, C, batch_size, dtype=torch.float64)
+    layers = [{"layer": l, "module": name, **_error_spectra(stats[name].errors, C)}
+              for l, name in enumerate(names, start=1)]
+    rec = history["records"][-1]
+    return {"C": C, "num_samples": len(d.y), "train_accuracy": rec.get("train_accuracy"),
+            "test_accuracy": rec.get("test_accuracy"), "layers": layers, "seconds": time.perf_counter() - t0}
+
+
+_error_knockouts_cached = cached(_error_knockouts, DEPENDS_ON)
+
+
+def error_knockouts(config: TrainConfig | Mapping[str, Any], *, batch_size: int = 500, cache: bool = True
+                    ) -> dict[str, Any]:
+    """The backpropagated errors' part of :func:`layer_structure` alone (``layers[l-1]``: ``Delta``,
+    ``Delta_class``, ``Delta_class_cross``, ``Delta_knockout_class``, ``Delta_knockout_class_cross``,
+    ``Delta_top_global_cosine``), for an MLP trained by ``config``. Fig 9b compares Δ^l ⫽ Δ^l_class with
+    Δ^l ⫽ (Δ^l_class + Δ^l_cross), which removes C(C − 1) directions: a stand-in narrower than 2 C(C − 1) leaves no
+    bulk, so the notebook calls this on a wider copy of the stand-in, without the costly G^l part."""
+    cfg = as_train_config(config)
+    fn = _error_knockouts_cached if cache else _error_knockouts
+    return fn(cfg.to_dict(), int(batch_size))
 
 
 def layer_structure(config: TrainConfig | Mapping[str, Any], *, gl_per_class: int | None = None, gl_top_k: int = 90,

@@ -48,6 +48,7 @@ from ...training import TrainConfig, load_checkpoint, prepare_data, train
 __all__ = [
     "DATASETS",
     "FIG6_SIZES",
+    "FIG17_EXACT",
     "PER_CLASS",
     "PROFILES",
     "RUNS",
@@ -55,6 +56,7 @@ __all__ = [
     "RunSpec",
     "describe",
     "epoch_checkpoints",
+    "fig17_exact_config",
     "layer_settings",
     "spectral_settings",
     "trained",
@@ -145,9 +147,10 @@ def epoch_checkpoints(run: str, profile: str) -> tuple[int, ...]:
     return tuple(sorted({max(1, round(f * E)) for f in FIG6_EPOCH_FRACTIONS}))
 
 
-def zoo_config(run: str, profile: str, *, per_class: int | None = None) -> TrainConfig:
+def zoo_config(run: str, profile: str, *, per_class: int | None = None, width: int | None = None) -> TrainConfig:
     """The training configuration of ``run`` (a key of :data:`RUNS`) at ``profile``; ``per_class`` overrides
-    the examples per class (Fig 6's columns: the same architecture and schedule at other sample sizes).
+    the examples per class (Fig 6's columns: the same architecture and schedule at other sample sizes);
+    ``width`` overrides the hidden width of an MLP run (Fig 9b's wider copy of the stand-in).
 
     Every configuration also prepares the test split (balanced subsets of ``PER_CLASS[profile]["test"]`` per
     class at smoke/default, the whole test set at paper) and keeps the checkpoints of Fig 6's rows."""
@@ -155,6 +158,8 @@ def zoo_config(run: str, profile: str, *, per_class: int | None = None) -> Train
     n = int(per_class) if per_class is not None else _per_class(spec, profile)
     if n < 1:
         raise ValueError(f"per_class must be positive, got {n}")
+    if width is not None and (spec.arch != "mlp" or int(width) < 1):
+        raise ValueError(f"width applies to the MLP runs only and must be positive, got run {run!r}, width {width!r}")
     in_ch = 3 if spec.dataset == "cifar10" else 1
     data: dict[str, Any] = {"name": spec.dataset, "per_class": n, "test": True}
     if profile == "paper":
@@ -168,6 +173,8 @@ def zoo_config(run: str, profile: str, *, per_class: int | None = None) -> Train
         epochs, lr = _STAND_IN_EPOCHS[profile][spec.arch], _STAND_IN_LR
     if spec.arch == "resnet18" and profile != "paper":
         data["pool"] = 2  # 14 x 14: the stand-in's convolutions run at full resolution in its first stage (ours)
+    elif spec.arch == "mlp" and spec.dataset == "cifar10" and profile == "smoke":
+        data["pool"] = 2  # 16 x 16 at smoke only (ours): fc1's G^l on 3,072 inputs took most of the CI's smoke run
     elif spec.arch in ("vgg11", "resnet18") and spec.dataset != "cifar10":
         data["pad"] = 2  # 28 x 28 -> 32 x 32 ([ext] Pad(2); five max-pools need 32)
     if spec.arch == "vgg11":
@@ -181,8 +188,9 @@ def zoo_config(run: str, profile: str, *, per_class: int | None = None) -> Train
         if profile != "paper":
             kwargs["widths"] = list(_RESNET_STAND_IN)
     else:
-        d = 784 if spec.dataset != "cifar10" else 3072
-        model, kwargs = "bn_mlp", {"in_dim": d, "widths": [_MLP_WIDTH[profile]] * 8, "num_classes": 10}
+        d = 784 if spec.dataset != "cifar10" else (3072 // 4 if data.get("pool") == 2 else 3072)
+        w = int(width) if width is not None else _MLP_WIDTH[profile]
+        model, kwargs = "bn_mlp", {"in_dim": d, "widths": [w] * 8, "num_classes": 10}
     milestones = sorted({max(1, epochs // 3), max(2, (2 * epochs) // 3)})
     return TrainConfig(model=model, model_kwargs=kwargs, data=data, epochs=epochs, lr=lr, batch_size=128,
                        momentum=0.9, weight_decay=5e-4, schedule="step",
@@ -224,6 +232,36 @@ def layer_settings(profile: str) -> dict[str, Any]:
     return {"smoke": {"gl_per_class": 10, "gl_top_k": 12, "gl_steps": 16, "batch_size": 500},
             "default": {"gl_per_class": 100, "gl_top_k": 90, "gl_steps": 128, "batch_size": 500},
             "paper": {"gl_per_class": 0, "gl_top_k": 90, "gl_steps": 256, "batch_size": 1024}}[profile]
+
+
+#: Fig 17's method check on a network whose Hessian is dense-exact (ours, not a network of the paper; inventory 001
+#: Fig 17's CPU plan, "the tiny MLP Hessian (exact) with and without deflation"): a ReLU MLP (no BN) on MNIST
+#: average-pooled 4 x 4 to 7 x 7 (49 inputs), raw pixels in [0, 1], not centred (inventory 001 §M: centring erases
+#: the outliers of small models), class-balanced ``per_class`` images per class; trained with the stand-ins' recipe
+#: (SGD, momentum 0.9, weight decay 5e-4, batch 128, lr 0.05 divided by 10 at 1/3 and 2/3 of ``epochs``) for the
+#: paper's 200 MNIST epochs (App. D.1; 40 left the default net at 71 % train accuracy, 200 reach 92 %, ~10 s).
+#: Every entry is ours; p = 2,050 at default and paper (≤ 3,000: a dense float64 Hessian and its eigh), 1,242 at smoke.
+FIG17_EXACT: dict[str, dict[str, Any]] = {
+    "smoke": {"per_class": 20, "pool": 4, "widths": [16, 16], "epochs": 60},
+    "default": {"per_class": 100, "pool": 4, "widths": [24, 24], "epochs": 200},
+    "paper": {"per_class": 100, "pool": 4, "widths": [24, 24], "epochs": 200},
+}
+
+
+def fig17_exact_config(profile: str) -> TrainConfig:
+    """The training configuration of Fig 17's exact method check at ``profile`` (:data:`FIG17_EXACT`, all ours: the
+    paper's network is ResNet18, whose Hessian no profile can hold densely)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    s = FIG17_EXACT[profile]
+    side = 28 // int(s["pool"])
+    epochs = int(s["epochs"])
+    milestones = sorted({max(1, epochs // 3), max(2, (2 * epochs) // 3)})
+    return TrainConfig(model="mlp", model_kwargs={"in_dim": side * side, "widths": list(s["widths"]), "num_classes": 10},
+                       data={"name": "mnist", "per_class": int(s["per_class"]), "pool": int(s["pool"])},
+                       epochs=epochs, lr=_STAND_IN_LR, batch_size=128, momentum=0.9, weight_decay=5e-4,
+                       schedule="step", schedule_kwargs={"milestones": milestones, "gamma": 0.1},
+                       augmentation="none", seed=0, save_epochs=(epochs,))
 
 
 def describe(run: str, profile: str, *, per_class: int | None = None) -> dict[str, Any]:
