@@ -7,18 +7,16 @@ import os
 import pickle
 import socket
 import sys
-import time
 
 import numpy as np
 import pytest
 import torch
-import torch.multiprocessing as mp
-from torch import nn
-
+from _gloo import spawn_and_wait
 from hessian_spectra.papers.granziol2020 import distributed as gd
 from hessian_spectra.papers.granziol2020 import experiments as ex
 from hessian_spectra.papers.granziol2020 import spectra as sp
 from hessian_spectra.pipeline.cache import cached
+from torch import nn
 
 CALLS = [0]  # executions of _tiny_augmented in this process
 
@@ -78,13 +76,7 @@ def _free_ports(n: int) -> list[int]:
 
 
 def _spawn(world: int, ports: list[int], out_dir: str, timeout: float = 120.0) -> None:
-    context = mp.spawn(_worker, args=(world, ports, out_dir), nprocs=world, join=False)
-    deadline = time.monotonic() + timeout
-    while not context.join(timeout=2.0):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                process.kill()
-            raise TimeoutError(f"{world} gloo workers still running after {timeout:.0f} s")
+    spawn_and_wait(_worker, (world, ports, out_dir), world, timeout)
 
 
 def test_two_processes_store_the_single_process_spectrum(tmp_path, monkeypatch):

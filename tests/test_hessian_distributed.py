@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
-from torch import nn
-
+from _gloo import spawn_and_wait
 from hessian_spectra.hessian import ggn_operator, hessian_operator, spectral_density
+from torch import nn
 
 
 def _problem():
@@ -59,13 +57,7 @@ def _worker(rank: int, world: int, init_file: str, out_dir: str) -> None:
 
 def _spawn(world: int, init_file: str, out_dir: str, timeout: float = 600.0) -> None:
     """Run ``_worker`` in ``world`` processes; fail (not hang) if they have not ended by ``timeout``."""
-    context = mp.spawn(_worker, args=(world, init_file, out_dir), nprocs=world, join=False)
-    deadline = time.monotonic() + timeout
-    while not context.join(timeout=5.0):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                process.kill()
-            raise TimeoutError(f"{world} gloo workers still running after {timeout:.0f} s")
+    spawn_and_wait(_worker, (world, init_file, out_dir), world, timeout, poll=5.0)
 
 
 def test_two_process_products_equal_single_process():
