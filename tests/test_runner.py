@@ -221,3 +221,12 @@ def test_relative_data_paths_made_absolute(tmp_path, monkeypatch):
     assert env["HESSIAN_SPECTRA_CACHE"] == str(tmp_path / "cache") and env["OTHER"] == "rel"
     assert set(changed) == {"HESSIAN_SPECTRA_DATA", "HESSIAN_SPECTRA_CACHE"}
     assert runner.absolute_path_variables(env) == {}     # already absolute: nothing to do
+
+
+def test_parallel_notebooks_share_the_cores():
+    env = {}
+    assert runner.share_threads(2, env, cpus=2) == "1" and env["OMP_NUM_THREADS"] == "1"
+    env = {}
+    assert runner.share_threads(3, env, cpus=16) == "5"
+    assert runner.share_threads(4, env := {"OMP_NUM_THREADS": "8"}, cpus=2) is None and env["OMP_NUM_THREADS"] == "8"
+    assert runner.share_threads(1, env := {}, cpus=2) is None and env == {}
