@@ -29,8 +29,8 @@ import joblib
 from ..utils import repo_root
 
 __all__ = [
-    "CORE_MODULES", "cache_dir", "checkpoint_dir", "memory", "cached", "code_version", "config_hash",
-    "definition_version", "definitions_digest",
+    "CORE_MODULES", "cache_dir", "cache_folder", "checkpoint_dir", "memory", "memorized", "cached", "code_version",
+    "config_hash", "definition_version", "definitions_digest",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -163,12 +163,26 @@ def code_version(*modules: str) -> str:
     return h.hexdigest()[:12]
 
 
+def cache_folder(func: Callable[..., Any], depends_on: Sequence[str] = CORE_MODULES) -> Path:
+    """``<cache_dir>/code-<version>``: where :func:`cached` keeps ``func``'s results now (the version digests
+    ``func``'s module and ``depends_on``; the folder follows ``$HESSIAN_SPECTRA_CACHE`` as it is at the call)."""
+    return cache_dir() / f"code-{code_version(func.__module__, *depends_on)}"
+
+
+def memorized(func: Callable[..., Any], depends_on: Sequence[str] = CORE_MODULES) -> Any:
+    """The ``joblib.MemorizedFunc`` through which ``cached(func, depends_on)`` reads and writes its entries (for
+    callers that must ask whether a call is stored, or store one, themselves)."""
+    return memory(cache_folder(func, depends_on)).cache(func)
+
+
 def cached(func: F, depends_on: Sequence[str] = CORE_MODULES) -> F:
     """``func`` with its results cached on disk by its arguments, its own code and the code of
     ``depends_on`` (plus ``func``'s module): results live in ``<cache_dir>/code-<version>/``.
 
     Folders of older versions stay on disk until deleted (``data/cache`` can be removed at any time).
-    The folder is resolved when the function is called, not when ``cached`` is applied.
+    The folder is resolved when the function is called, not when ``cached`` is applied. The wrapper carries
+    ``cache_folder()`` and ``memorized()`` (:func:`cache_folder`, :func:`memorized` of ``func``), which wrappers
+    made with ``functools.wraps`` keep.
     """
     deps = tuple(depends_on)
 
@@ -176,9 +190,10 @@ def cached(func: F, depends_on: Sequence[str] = CORE_MODULES) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # resolved at each call, so that a module-level ``cached(f)`` follows $HESSIAN_SPECTRA_CACHE as
         # it is when the function runs (tests and notebooks point it at their own folders after import)
-        version = code_version(func.__module__, *deps)
-        return memory(cache_dir() / f"code-{version}").cache(func)(*args, **kwargs)
+        return memorized(func, deps)(*args, **kwargs)
 
+    wrapper.cache_folder = functools.partial(cache_folder, func, deps)  # type: ignore[attr-defined]
+    wrapper.memorized = functools.partial(memorized, func, deps)  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 

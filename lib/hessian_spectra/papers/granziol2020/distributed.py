@@ -50,14 +50,12 @@ import time
 import typing
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import torch
 import torch.distributed as dist
 
 from ...hessian.distributed import world_info
-from ...pipeline.cache import cache_dir, code_version, memory
 from . import experiments
 
 __all__ = ["FUNCTIONS", "TIMEOUT", "choose_backend", "compute_and_store", "main", "memorized", "parse_args",
@@ -76,15 +74,9 @@ _TYPES = (int, float, str)
 
 def memorized(function: Callable[..., Any]) -> Any:
     """The ``joblib.MemorizedFunc`` in which ``function`` (an :mod:`.experiments` function, ``_locked(cached(raw,
-    _DEPS))``) keeps its results: ``memory(cache_dir() / f"code-{code_version(raw.__module__, *_DEPS)}").cache(raw)``,
-    the expression :func:`~hessian_spectra.pipeline.cache.cached` evaluates at each call (a call of this object
-    reads and writes the very entries the cached function reads; the tests check it)."""
-    return memory(_store_folder(function)).cache(inspect.unwrap(function))
-
-
-def _store_folder(function: Callable[..., Any]) -> Path:
-    """``<cache_dir>/code-<version>``: where :func:`memorized` keeps ``function``'s entries."""
-    return cache_dir() / f"code-{code_version(inspect.unwrap(function).__module__, *experiments._DEPS)}"
+    _DEPS))``) keeps its results: the one its ``cached`` wrapper calls (:func:`~hessian_spectra.pipeline.cache.
+    memorized`), so a call of this object reads and writes the very entries the cached function reads."""
+    return function.memorized()
 
 
 def choose_backend() -> str:
@@ -204,7 +196,7 @@ def main(argv: Sequence[str] | None = None, functions: Mapping[str, Callable[...
     if rank == 0:
         print(json.dumps({"function": name, "args": list(args), "world_size": world, "backend": used,
                           "status": status, "seconds": round(time.perf_counter() - t0, 3),
-                          "cache": str(_store_folder(function))}), flush=True)
+                          "cache": str(function.cache_folder())}), flush=True)
     return result, status
 
 
